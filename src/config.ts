@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { ConfigError } from './domain/errors';
+import { SEVERITY_BANDS, type SeverityBand } from './domain/Finding';
+
+/**
+ * The only module that reads `process.env`. Every setting has a documented name (see the
+ * README's configuration table) and, unless the operator contract makes it required, a default
+ * that works when only the required variables are set.
+ */
+
+/** A secret given directly (local, tests, demo) or as the name of a SecureString SSM parameter. */
+export type SecretSource = { value: string } | { ssmParameter: string };
+
+/** One routing rule: the first rule whose conditions all match picks the channel. */
+export interface RoutingRule {
+  channel: string;
+  /** Matches findings of this band and above. */
+  minSeverity?: SeverityBand;
+  /** Matches finding types starting with this prefix, e.g. `UnauthorizedAccess:IAMUser/`. */
+  typePrefix?: string;
+  /** Matches findings from these AWS accounts. */
+  accounts?: string[];
+}
+
+/** Settings shared by every function. */
+export interface Config {
+  slack: {
+    botToken: SecretSource;
+    signingSecret: SecretSource;
+    /** Web API base URL, ending in `/`. @default 'https://slack.com/api/' */
+    apiUrl: string;
+    /** The bot's ids (from `auth.test`), so Bolt never calls `auth.test` at cold start. */
+    botId: string;
+    botUserId: string;
+    /** When set, requests from any other workspace are refused. */
+    teamId?: string;
+    /** When set, commands and actions are accepted only in these channels. */
+    allowedChannels?: string[];
+    /** Per-call timeout for Web API calls. @default 10000 */
+    timeoutMs: number;
+    /** Retries of a failed Web API call (429s wait for Retry-After first). @default 3 */
+    retries: number;
+  };
+  /** Where findings go when no routing rule matches. */
+  defaultChannel: string;
+  routingRules: RoutingRule[];
+  /** Findings below this band are recorded but not posted. @default 'Low' (post everything) */
+  minPostSeverity: SeverityBand;
+  /** Own-card posting budget per channel: sustained rate and burst. @default 1 per second, burst 5 */
+  postBudget: { perSecond: number; burst: number };
+  /** A card is edited at most once per this many milliseconds. @default 5000 */
+  cardUpdateIntervalMs: number;
+  /** Skip GuardDuty findings that arrive through Security Hub (GuardDuty is ingested directly). @default true */
+  skipSecurityHubGuardDuty: boolean;
+  tableName: string;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+type Env = Record<string, string | undefined>;
+
+const read = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+};
+
+const required = (env: Env, name: string): string => {
+  const value = read(env, name);
+  if (value === undefined) throw new ConfigError(name, 'is required but not set');
+  return value;
+};
+
+const matching = (name: string, value: string, pattern: RegExp, expected: string): string => {
+  if (!pattern.test(value)) throw new ConfigError(name, `expected ${expected}, got "${value}"`);
+  return value;
+};
+
+const positiveNumber = (env: Env, name: string, fallback: number): number => {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new ConfigError(name, `expected a non-negative number, got "${raw}"`);
+  }
+  return value;
+};
+
+const flag = (env: Env, name: string, fallback: boolean): boolean => {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+};
+
+const band = (env: Env, name: string, fallback: SeverityBand): SeverityBand => {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const found = SEVERITY_BANDS.find((candidate) => candidate.toLowerCase() === raw.toLowerCase());
+  if (!found) throw new ConfigError(name, `expected one of ${SEVERITY_BANDS.join(', ')}, got "${raw}"`);
+  return found;
+};
+
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+
+const secret = (env: Env, name: string): SecretSource => {
+  const value = read(env, name);
+  const parameter = read(env, `${name}_PARAM`);
+  if (value !== undefined) return { value };
+  if (parameter !== undefined) return { ssmParameter: parameter };
+  throw new ConfigError(name, `is required: set ${name} or ${name}_PARAM (an SSM SecureString name)`);
+};
+
+const routingRuleSchema = z
+  .object({
+    channel: z.string().regex(CHANNEL_ID, 'a Slack channel id such as C0123ABCD'),
+    minSeverity: z.enum(SEVERITY_BANDS as [SeverityBand, ...SeverityBand[]]).optional(),
+    typePrefix: z.string().min(1).optional(),
+    accounts: z.array(z.string().regex(ACCOUNT_ID, 'a 12-digit account id')).min(1).optional(),
+  })
+  .strict();
+
+const routingRules = (env: Env): RoutingRule[] => {
+  const raw = read(env, 'ROUTING_RULES');
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigError('ROUTING_RULES', 'is not valid JSON', { cause: error });
+  }
+  const result = z.array(routingRuleSchema).safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(
+      'ROUTING_RULES',
+      `rule ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'is malformed'}`
+    );
+  }
+  return result.data;
+};
+
+const list = (env: Env, name: string, pattern: RegExp, expected: string): string[] | undefined => {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map((item) => matching(name, item, pattern, expected));
+};
+
+const logLevel = (env: Env): Config['logLevel'] => {
+  const raw = (read(env, 'LOG_LEVEL') ?? 'INFO').toUpperCase();
+  if (raw === 'DEBUG' || raw === 'INFO' || raw === 'WARN' || raw === 'ERROR') return raw;
+  throw new ConfigError('LOG_LEVEL', `expected DEBUG, INFO, WARN or ERROR, got "${raw}"`);
+};
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @param env - the environment to read; defaults to `process.env`
+ * @throws ConfigError naming the first missing or malformed variable
+ */
+export const loadConfig = (env: Env = process.env): Config => {
+  const apiUrl = read(env, 'SLACK_API_URL') ?? 'https://slack.com/api/';
+  matching('SLACK_API_URL', apiUrl, /^https?:\/\/\S+$/, 'an http(s) URL');
+  const teamId = read(env, 'SLACK_TEAM_ID');
+  return {
+    slack: {
+      botToken: secret(env, 'SLACK_BOT_TOKEN'),
+      signingSecret: secret(env, 'SLACK_SIGNING_SECRET'),
+      apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
+      botId: matching('SLACK_BOT_ID', required(env, 'SLACK_BOT_ID'), /^B[A-Z0-9]+$/, 'a bot id (B…)'),
+      botUserId: matching(
+        'SLACK_BOT_USER_ID',
+        required(env, 'SLACK_BOT_USER_ID'),
+        /^[UW][A-Z0-9]+$/,
+        'a user id (U…)'
+      ),
+      teamId:
+        teamId === undefined
+          ? undefined
+          : matching('SLACK_TEAM_ID', teamId, /^[TE][A-Z0-9]+$/, 'a team id (T…)'),
+      allowedChannels: list(env, 'ALLOWED_CHANNELS', CHANNEL_ID, 'channel ids such as C0123ABCD'),
+      timeoutMs: positiveNumber(env, 'SLACK_TIMEOUT_MS', 10_000),
+      retries: positiveNumber(env, 'SLACK_RETRIES', 3),
+    },
+    defaultChannel: matching(
+      'SLACK_CHANNEL_ID',
+      required(env, 'SLACK_CHANNEL_ID'),
+      CHANNEL_ID,
+      'a channel id such as C0123ABCD'
+    ),
+    routingRules: routingRules(env),
+    minPostSeverity: band(env, 'MIN_POST_SEVERITY', 'Low'),
+    postBudget: {
+      perSecond: positiveNumber(env, 'POST_BUDGET_PER_SECOND', 1),
+      burst: positiveNumber(env, 'POST_BUDGET_BURST', 5),
+    },
+    cardUpdateIntervalMs: positiveNumber(env, 'CARD_UPDATE_INTERVAL_SECONDS', 5) * 1000,
+    skipSecurityHubGuardDuty: flag(env, 'SKIP_SECURITYHUB_GUARDDUTY', true),
+    tableName: required(env, 'TABLE_NAME'),
+    logLevel: logLevel(env),
+  };
+};
