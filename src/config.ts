@@ -96,7 +96,8 @@ const band = (env: Env, name: string, fallback: SeverityBand): SeverityBand => {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
   const found = SEVERITY_BANDS.find((candidate) => candidate.toLowerCase() === raw.toLowerCase());
-  if (!found) throw new ConfigError(name, `expected one of ${SEVERITY_BANDS.join(', ')}, got "${raw}"`);
+  if (!found)
+    throw new ConfigError(name, `expected one of ${SEVERITY_BANDS.join(', ')}, got "${raw}"`);
   return found;
 };
 
@@ -108,7 +109,10 @@ const secret = (env: Env, name: string): SecretSource => {
   const parameter = read(env, `${name}_PARAM`);
   if (value !== undefined) return { value };
   if (parameter !== undefined) return { ssmParameter: parameter };
-  throw new ConfigError(name, `is required: set ${name} or ${name}_PARAM (an SSM SecureString name)`);
+  throw new ConfigError(
+    name,
+    `is required: set ${name} or ${name}_PARAM (an SSM SecureString name)`
+  );
 };
 
 const routingRuleSchema = z
@@ -171,7 +175,12 @@ export const loadConfig = (env: Env = process.env): Config => {
       botToken: secret(env, 'SLACK_BOT_TOKEN'),
       signingSecret: secret(env, 'SLACK_SIGNING_SECRET'),
       apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
-      botId: matching('SLACK_BOT_ID', required(env, 'SLACK_BOT_ID'), /^B[A-Z0-9]+$/, 'a bot id (B…)'),
+      botId: matching(
+        'SLACK_BOT_ID',
+        required(env, 'SLACK_BOT_ID'),
+        /^B[A-Z0-9]+$/,
+        'a bot id (B…)'
+      ),
       botUserId: matching(
         'SLACK_BOT_USER_ID',
         required(env, 'SLACK_BOT_USER_ID'),

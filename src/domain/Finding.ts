@@ -73,7 +73,11 @@ export interface OtherResource {
   details: { label: string; value: string }[];
 }
 
-export type FindingResource = InstanceResource | AccessKeyResource | S3BucketResource | OtherResource;
+export type FindingResource =
+  | InstanceResource
+  | AccessKeyResource
+  | S3BucketResource
+  | OtherResource;
 
 /** Who or what acted: the remote side of the activity. */
 export interface Actor {

@@ -1,0 +1,450 @@
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { StoreError } from '../../domain/errors';
+import { type Finding, findingInstanceId, resourceLabel } from '../../domain/Finding';
+import type {
+  AuditEntry,
+  CardState,
+  DigestItem,
+  DigestState,
+  FindingRecord,
+  FindingStore,
+  Placement,
+  SaveOutcome,
+} from '../../ports/FindingStore';
+
+const STATE = 'STATE';
+const findingPk = (findingId: string): string => `FINDING#${findingId}`;
+const OPTIMISTIC_RETRIES = 8;
+
+type Item = Record<string, unknown>;
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof Error && error.name === 'ConditionalCheckFailedException');
+
+const num = (value: unknown, fallback = 0): number =>
+  typeof value === 'number' ? value : fallback;
+
+/** The identifier GSI `byResource` indexes a finding under. */
+const resourceKey = (finding: Finding): string => {
+  const instanceId = findingInstanceId(finding);
+  if (instanceId !== undefined) return instanceId;
+  if (finding.resource.kind === 'AccessKey' && finding.resource.accessKeyId) {
+    return finding.resource.accessKeyId;
+  }
+  return resourceLabel(finding.resource);
+};
+
+/**
+ * {@link FindingStore} on one DynamoDB table (see `tableDefinition.ts` for the item layout).
+ * Every race is settled by a conditional write; nothing is ever deleted.
+ */
+export class DynamoFindingStore implements FindingStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  public constructor(options: { client: DynamoDBClient; tableName: string }) {
+    this.#db = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.#table = options.tableName;
+  }
+
+  public async saveFinding(input: {
+    finding: Finding;
+    channel: string;
+    now: Date;
+  }): Promise<{ outcome: SaveOutcome; record: FindingRecord }> {
+    const { finding, channel, now } = input;
+    const updatedAtMs = Date.parse(finding.updatedAt);
+    const receivedAt = now.toISOString();
+    try {
+      const result = await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: findingPk(finding.id), sk: STATE },
+          // Newer means a later updatedAt, or the same updatedAt with a higher count: a
+          // duplicate or an older delivery fails the condition and changes nothing.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR findingUpdatedAtMs < :u OR (findingUpdatedAtMs = :u AND findingCount < :c)',
+          UpdateExpression: [
+            'SET findingJson = :f, findingUpdatedAtMs = :u, findingCount = :c, findingType = :t,',
+            'severity = :s, lastReceivedAt = :now, gsi1pk = :g1, gsi1sk = :g1s,',
+            'channel = if_not_exists(channel, :ch), firstReceivedAt = if_not_exists(firstReceivedAt, :now),',
+            'renderedVersion = if_not_exists(renderedVersion, :zero),',
+            'lastRenderedAt = if_not_exists(lastRenderedAt, :zero),',
+            'gsi3pk = if_not_exists(gsi3pk, :g3), gsi3sk = if_not_exists(gsi3sk, :g3s)',
+            'ADD version :one',
+          ].join(' '),
+          ExpressionAttributeValues: {
+            ':f': JSON.stringify(finding),
+            ':u': updatedAtMs,
+            ':c': finding.count,
+            ':t': finding.type,
+            ':s': finding.severity,
+            ':now': receivedAt,
+            ':g1': `RESOURCE#${resourceKey(finding)}`,
+            ':g1s': `${finding.updatedAt}#${finding.id}`,
+            ':ch': channel,
+            ':zero': 0,
+            ':g3': `DAY#${receivedAt.slice(0, 10)}`,
+            ':g3s': `${receivedAt}#${finding.id}`,
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        })
+      );
+      const record = toRecord(result.Attributes ?? {});
+      return { outcome: record.version === 1 ? 'created' : 'updated', record };
+    } catch (error) {
+      if (!isConditionFailure(error))
+        throw new StoreError('saving the finding failed', { cause: error });
+    }
+    const record = await this.getFinding(finding.id);
+    if (!record) throw new StoreError(`finding ${finding.id} failed its condition but is missing`);
+    const same =
+      Date.parse(record.finding.updatedAt) === updatedAtMs &&
+      record.finding.count === finding.count;
+    return { outcome: same ? 'unchanged' : 'stale', record };
+  }
+
+  public async getFinding(findingId: string): Promise<FindingRecord | undefined> {
+    const item = await this.#get(findingPk(findingId), STATE);
+    return item ? toRecord(item) : undefined;
+  }
+
+  public async lockPlacement(findingId: string, now: Date, leaseMs: number): Promise<boolean> {
+    return this.#conditionalUpdate({
+      Key: { pk: findingPk(findingId), sk: STATE },
+      UpdateExpression: 'SET placementLockUntil = :until',
+      ConditionExpression:
+        'attribute_exists(pk) AND (attribute_not_exists(placement) OR placement.kind = :recordOnly) AND (attribute_not_exists(placementLockUntil) OR placementLockUntil < :now)',
+      ExpressionAttributeValues: {
+        ':until': now.getTime() + leaseMs,
+        ':now': now.getTime(),
+        ':recordOnly': 'record-only',
+      },
+    });
+  }
+
+  public async releasePlacement(findingId: string): Promise<void> {
+    await this.#update({
+      Key: { pk: findingPk(findingId), sk: STATE },
+      UpdateExpression: 'REMOVE placementLockUntil',
+    });
+  }
+
+  public async setPlacement(findingId: string, placement: Placement): Promise<void> {
+    await this.#update({
+      Key: { pk: findingPk(findingId), sk: STATE },
+      UpdateExpression: 'SET placement = :p REMOVE placementLockUntil',
+      ExpressionAttributeValues: { ':p': placement },
+    });
+  }
+
+  public async getCard(key: string): Promise<CardState | undefined> {
+    const item = await this.#get(key, STATE);
+    return item ? toCard(key, item) : undefined;
+  }
+
+  public async lockCardPost(key: string, now: Date, leaseMs: number): Promise<boolean> {
+    return this.#conditionalUpdate({
+      Key: { pk: key, sk: STATE },
+      UpdateExpression: 'SET postLockUntil = :until',
+      ConditionExpression:
+        'attribute_exists(pk) AND attribute_not_exists(ts) AND (attribute_not_exists(postLockUntil) OR postLockUntil < :now)',
+      ExpressionAttributeValues: { ':until': now.getTime() + leaseMs, ':now': now.getTime() },
+    });
+  }
+
+  public async releaseCardPost(key: string): Promise<void> {
+    await this.#update({ Key: { pk: key, sk: STATE }, UpdateExpression: 'REMOVE postLockUntil' });
+  }
+
+  public async markPosted(
+    key: string,
+    input: { ts: string; renderedVersion: number; now: Date }
+  ): Promise<void> {
+    await this.#update({
+      Key: { pk: key, sk: STATE },
+      UpdateExpression:
+        'SET ts = :ts, renderedVersion = :v, lastRenderedAt = :now REMOVE postLockUntil',
+      ExpressionAttributeValues: {
+        ':ts': input.ts,
+        ':v': input.renderedVersion,
+        ':now': input.now.getTime(),
+      },
+    });
+  }
+
+  public async claimRender(key: string, lastRenderedAt: number, now: Date): Promise<boolean> {
+    return this.#conditionalUpdate({
+      Key: { pk: key, sk: STATE },
+      UpdateExpression: 'SET lastRenderedAt = :now',
+      ConditionExpression: 'lastRenderedAt = :seen',
+      ExpressionAttributeValues: { ':now': now.getTime(), ':seen': lastRenderedAt },
+    });
+  }
+
+  public async markRendered(key: string, version: number): Promise<void> {
+    await this.#conditionalUpdate({
+      Key: { pk: key, sk: STATE },
+      UpdateExpression: 'SET renderedVersion = :v',
+      ConditionExpression: 'renderedVersion < :v',
+      ExpressionAttributeValues: { ':v': version },
+    });
+  }
+
+  public async addToDigest(input: {
+    digestKey: string;
+    channel: string;
+    minuteStart: string;
+    item: DigestItem;
+  }): Promise<void> {
+    await this.#attempt('adding to the digest', () =>
+      this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: input.digestKey, sk: `ITEM#${input.item.findingId}`, ...input.item },
+        })
+      )
+    );
+    await this.#update({
+      Key: { pk: input.digestKey, sk: STATE },
+      UpdateExpression: [
+        'SET channel = if_not_exists(channel, :ch), minuteStart = if_not_exists(minuteStart, :m),',
+        'renderedVersion = if_not_exists(renderedVersion, :zero),',
+        'lastRenderedAt = if_not_exists(lastRenderedAt, :zero)',
+        'ADD version :one',
+      ].join(' '),
+      ExpressionAttributeValues: {
+        ':ch': input.channel,
+        ':m': input.minuteStart,
+        ':zero': 0,
+        ':one': 1,
+      },
+    });
+  }
+
+  public async getDigest(digestKey: string): Promise<DigestState | undefined> {
+    const items = await this.#query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': digestKey },
+    });
+    const state = items.find((item) => item.sk === STATE);
+    if (!state) return undefined;
+    return {
+      card: toCard(digestKey, state),
+      minuteStart: String(state.minuteStart),
+      items: items
+        .filter((item) => String(item.sk).startsWith('ITEM#'))
+        .map((item) => ({
+          findingId: String(item.findingId),
+          type: String(item.type),
+          severity: num(item.severity),
+          resource: String(item.resource),
+          title: String(item.title),
+        })),
+    };
+  }
+
+  public async takePostToken(
+    channel: string,
+    now: Date,
+    budget: { perSecond: number; burst: number }
+  ): Promise<boolean> {
+    const key = { pk: `BUCKET#${channel}`, sk: 'POSTS' };
+    for (let attempt = 0; attempt < OPTIMISTIC_RETRIES; attempt += 1) {
+      const item = await this.#get(key.pk, key.sk);
+      const nowMs = now.getTime();
+      const refilledAt = num(item?.refilledAt, nowMs);
+      const elapsedSeconds = Math.max(0, nowMs - refilledAt) / 1000;
+      const tokens = Math.min(
+        budget.burst,
+        num(item?.tokens, budget.burst) + elapsedSeconds * budget.perSecond
+      );
+      if (tokens < 1) return false;
+      // Optimistic concurrency: the write only lands if nobody took a token since our read.
+      const written = await this.#conditionalPut(
+        { ...key, tokens: tokens - 1, refilledAt: Math.max(nowMs, refilledAt) },
+        item === undefined ? 'attribute_not_exists(pk)' : 'refilledAt = :seen AND tokens = :tokens',
+        item === undefined ? undefined : { ':seen': item.refilledAt, ':tokens': item.tokens }
+      );
+      if (written) return true;
+    }
+    return false;
+  }
+
+  public async appendAudit(
+    findingId: string,
+    entry: AuditEntry
+  ): Promise<'appended' | 'duplicate'> {
+    const pk = findingPk(findingId);
+    const actorIndex =
+      entry.actor === 'system'
+        ? {}
+        : { gsi2pk: `ACTOR#${entry.actor}`, gsi2sk: `${entry.at}#${findingId}` };
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: {
+                  pk,
+                  sk: `AUDIT#${entry.at}#${entry.kind}#${entry.dedupeKey}`,
+                  findingId,
+                  ...entry,
+                  ...actorIndex,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              // The marker makes a logical event unique even when a retry records it at another time.
+              Put: {
+                TableName: this.#table,
+                Item: { pk, sk: `AUDITKEY#${entry.kind}#${entry.dedupeKey}`, at: entry.at },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        })
+      );
+      return 'appended';
+    } catch (error) {
+      const conflict =
+        error instanceof TransactionCanceledException &&
+        (error.CancellationReasons ?? []).some(
+          (reason) => reason.Code === 'ConditionalCheckFailed'
+        );
+      if (conflict) return 'duplicate';
+      throw new StoreError('appending to the audit stream failed', { cause: error });
+    }
+  }
+
+  public async listAudit(findingId: string): Promise<AuditEntry[]> {
+    const items = await this.#query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
+      ExpressionAttributeValues: { ':pk': findingPk(findingId), ':audit': 'AUDIT#' },
+    });
+    return items.map((item) => ({
+      at: String(item.at),
+      kind: String(item.kind),
+      actor: String(item.actor),
+      dedupeKey: String(item.dedupeKey),
+      result: String(item.result),
+      ...(item.detail === undefined ? {} : { detail: item.detail as Record<string, unknown> }),
+    }));
+  }
+
+  async #get(pk: string, sk: string): Promise<Item | undefined> {
+    const result = await this.#attempt('reading an item', () =>
+      this.#db.send(
+        new GetCommand({ TableName: this.#table, Key: { pk, sk }, ConsistentRead: true })
+      )
+    );
+    return result.Item;
+  }
+
+  async #query(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const exclusiveStartKey = startKey;
+      const page = await this.#attempt('querying', () =>
+        this.#db.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.#table,
+            ConsistentRead: true,
+            ExclusiveStartKey: exclusiveStartKey,
+          })
+        )
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+
+  async #update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<void> {
+    await this.#attempt('updating an item', () =>
+      this.#db.send(new UpdateCommand({ ...input, TableName: this.#table }))
+    );
+  }
+
+  /** An update that may lose a race: false when its condition fails. */
+  async #conditionalUpdate(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+    try {
+      await this.#db.send(new UpdateCommand({ ...input, TableName: this.#table }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw new StoreError('updating an item failed', { cause: error });
+    }
+  }
+
+  async #conditionalPut(
+    item: Item,
+    condition: string,
+    values: Record<string, unknown> | undefined
+  ): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: item,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+        })
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw new StoreError('writing an item failed', { cause: error });
+    }
+  }
+
+  /** Runs one call and turns any failure into a StoreError saying what was being done. */
+  async #attempt<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new StoreError(`${what} failed`, { cause: error });
+    }
+  }
+}
+
+const toRecord = (item: Item): FindingRecord => ({
+  finding: JSON.parse(String(item.findingJson)) as Finding,
+  channel: String(item.channel),
+  version: num(item.version),
+  firstReceivedAt: String(item.firstReceivedAt),
+  lastReceivedAt: String(item.lastReceivedAt),
+  ...(item.placement === undefined ? {} : { placement: item.placement as Placement }),
+});
+
+const toCard = (key: string, item: Item): CardState => ({
+  key,
+  channel: String(item.channel),
+  ...(typeof item.ts === 'string' ? { ts: item.ts } : {}),
+  version: num(item.version),
+  renderedVersion: num(item.renderedVersion),
+  lastRenderedAt: num(item.lastRenderedAt),
+});

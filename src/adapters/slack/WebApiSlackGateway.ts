@@ -1,0 +1,63 @@
+import type { WebClient } from '@slack/web-api';
+import { SlackCallError } from '../../domain/errors';
+import type { SlackGateway, SlackMessage } from '../../ports/SlackGateway';
+
+/** Slack's error code from any Web API client error (platform error, HTTP status, rate limit, network). */
+export const slackErrorCode = (error: unknown): string => {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const { code, data, statusCode, retryAfter } = error as {
+    code?: string;
+    data?: { error?: string };
+    statusCode?: number;
+    retryAfter?: number;
+  };
+  if (data?.error) return data.error;
+  if (statusCode !== undefined) return `http_${statusCode}`;
+  if (retryAfter !== undefined) return 'ratelimited';
+  return code ?? (error instanceof Error ? error.message : 'unknown_error');
+};
+
+/**
+ * {@link SlackGateway} on the real `@slack/web-api` client. The client is configured by the
+ * composition root (bounded retries that honour Retry-After, a per-call timeout).
+ */
+export class WebApiSlackGateway implements SlackGateway {
+  readonly #client: WebClient;
+
+  public constructor(client: WebClient) {
+    this.#client = client;
+  }
+
+  public async postMessage(
+    channel: string,
+    message: SlackMessage,
+    threadTs?: string
+  ): Promise<{ ts: string }> {
+    const result = await this.#call('chat.postMessage', () =>
+      this.#client.chat.postMessage({
+        channel,
+        text: message.text,
+        blocks: message.blocks,
+        ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
+        unfurl_links: false,
+        unfurl_media: false,
+      })
+    );
+    if (!result.ts) throw new SlackCallError('chat.postMessage', 'no_ts_in_response');
+    return { ts: result.ts };
+  }
+
+  public async updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void> {
+    await this.#call('chat.update', () =>
+      this.#client.chat.update({ channel, ts, text: message.text, blocks: message.blocks })
+    );
+  }
+
+  async #call<T>(method: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new SlackCallError(method, slackErrorCode(error), { cause: error });
+    }
+  }
+}

@@ -1,0 +1,299 @@
+import { type Finding, isAtLeast, resourceLabel } from '../domain/Finding';
+import { type RoutingOptions, routeFinding } from '../domain/routing';
+import type { CardRenderer } from '../ports/CardRenderer';
+import type { Clock } from '../ports/Clock';
+import type {
+  AuditEntry,
+  DigestItem,
+  FindingRecord,
+  FindingStore,
+  Placement,
+  SaveOutcome,
+} from '../ports/FindingStore';
+import type { Logger } from '../ports/Logger';
+import type { SlackGateway, SlackMessage } from '../ports/SlackGateway';
+
+/** Settings of the notify path (see the README's configuration table). */
+export interface FindingNotifierOptions {
+  routing: RoutingOptions;
+  /** Own-card posting budget per channel. */
+  postBudget: { perSecond: number; burst: number };
+  /** A card is edited at most once per this many milliseconds. */
+  cardUpdateIntervalMs: number;
+  /** How long a placement or post lease lasts before another invocation may take over. @default 60000 */
+  leaseMs?: number;
+}
+
+/** Collaborators of {@link FindingNotifier}. */
+export interface FindingNotifierDeps {
+  store: FindingStore;
+  slack: SlackGateway;
+  renderer: CardRenderer;
+  clock: Clock;
+  logger: Logger;
+  options: FindingNotifierOptions;
+}
+
+/** What happened to one delivered finding. */
+export interface NotifyResult {
+  findingId: string;
+  outcome: SaveOutcome;
+  /** Where the finding is shown, when known after this delivery. */
+  placement?: Placement['kind'];
+}
+
+/** A finding as delivered by one event. */
+export interface FindingDelivery {
+  finding: Finding;
+  /** The event's id (EventBridge envelope `id`): deliveries of one event share it. */
+  eventId: string;
+  /** The event's time (EventBridge envelope `time`). */
+  eventTime: string;
+}
+
+const MAX_REFRESH_ROUNDS = 20;
+
+/** `DIGEST#<channel>#<yyyy-mm-ddThh:mm>`: one digest per channel and minute. */
+const digestKeyFor = (channel: string, now: Date): { digestKey: string; minuteStart: string } => {
+  const minuteStart = `${now.toISOString().slice(0, 16)}:00.000Z`;
+  return { digestKey: `DIGEST#${channel}#${minuteStart.slice(0, 16)}`, minuteStart };
+};
+
+const findingCardKey = (findingId: string): string => `FINDING#${findingId}`;
+
+const digestItem = (finding: Finding): DigestItem => ({
+  findingId: finding.id,
+  type: finding.type,
+  severity: finding.severity,
+  resource: resourceLabel(finding.resource),
+  title: finding.title,
+});
+
+/**
+ * The notify use case: records every delivered finding and keeps exactly one living Slack
+ * card per finding (or a place in a storm digest), updated in place and never rolled back.
+ *
+ * Safe under at-least-once, concurrent and out-of-order delivery: the store's conditional
+ * writes decide which version is newest, who places a finding, who posts a card and who
+ * edits it; every other invocation only records and leaves.
+ */
+export class FindingNotifier {
+  readonly #deps: FindingNotifierDeps;
+  readonly #leaseMs: number;
+
+  public constructor(deps: FindingNotifierDeps) {
+    this.#deps = deps;
+    this.#leaseMs = deps.options.leaseMs ?? 60_000;
+  }
+
+  /** Records one delivered finding and brings Slack up to date with it. */
+  public async notify(delivery: FindingDelivery): Promise<NotifyResult> {
+    const { store, clock, options } = this.#deps;
+    const { finding } = delivery;
+    const route = routeFinding(finding, options.routing);
+    const { outcome, record } = await store.saveFinding({
+      finding,
+      channel: route.channel,
+      now: clock.now(),
+    });
+    const fresh = outcome === 'created' || outcome === 'updated';
+    await this.#audit(finding.id, {
+      at: clock.now().toISOString(),
+      kind: fresh ? 'finding.received' : 'finding.ignored',
+      actor: 'system',
+      dedupeKey: delivery.eventId,
+      result: outcome,
+      detail: {
+        eventId: delivery.eventId,
+        eventTime: delivery.eventTime,
+        count: finding.count,
+        updatedAt: finding.updatedAt,
+      },
+    });
+    // A stale version changes nothing. A duplicate still goes on: the delivery it repeats may
+    // have failed half-way (Slack down), and finishing that work is idempotent.
+    if (outcome === 'stale') return { findingId: finding.id, outcome };
+    const placement = await this.#show(record, route.post, fresh);
+    return { findingId: finding.id, outcome, placement: placement?.kind };
+  }
+
+  async #show(
+    record: FindingRecord,
+    post: boolean,
+    fresh: boolean
+  ): Promise<Placement | undefined> {
+    const { store } = this.#deps;
+    const findingId = record.finding.id;
+    let placement = record.placement;
+    if (placement === undefined || placement.kind === 'record-only') {
+      if (!post) {
+        if (placement === undefined) await this.#recordOnly(record);
+        return placement ?? { kind: 'record-only', reason: 'below MIN_POST_SEVERITY' };
+      }
+      placement = await this.#place(record);
+      if (placement === undefined) return undefined;
+    } else if (placement.kind === 'digest' && fresh) {
+      // The digest exists already; only its entry for this finding is refreshed.
+      await store.addToDigest({
+        digestKey: placement.digestKey,
+        channel: record.channel,
+        minuteStart: record.firstReceivedAt,
+        item: digestItem(record.finding),
+      });
+    }
+    if (placement.kind === 'card') {
+      await this.#refresh(findingCardKey(findingId), findingId, async () => {
+        const latest = await this.#latest(findingId);
+        return { version: latest.version, message: this.#deps.renderer.findingCard(latest) };
+      });
+    } else if (placement.kind === 'digest') {
+      await this.#ensureDigestPosted(placement.digestKey);
+      await this.#refresh(placement.digestKey, undefined, async () => {
+        const digest = await store.getDigest(placement.digestKey);
+        if (!digest) throw new Error(`digest ${placement.digestKey} vanished`);
+        return { version: digest.card.version, message: this.#deps.renderer.digestCard(digest) };
+      });
+    }
+    return placement;
+  }
+
+  async #recordOnly(record: FindingRecord): Promise<void> {
+    const reason = 'below MIN_POST_SEVERITY';
+    await this.#deps.store.setPlacement(record.finding.id, { kind: 'record-only', reason });
+    await this.#audit(record.finding.id, {
+      at: this.#deps.clock.now().toISOString(),
+      kind: 'finding.recorded',
+      actor: 'system',
+      dedupeKey: `v${record.version}`,
+      result: 'not-posted',
+      detail: { reason },
+    });
+  }
+
+  /** Decides between an own card and the storm digest, and posts. Undefined: someone else is placing it. */
+  async #place(record: FindingRecord): Promise<Placement | undefined> {
+    const { store, clock, slack, renderer, options, logger } = this.#deps;
+    const findingId = record.finding.id;
+    if (!(await store.lockPlacement(findingId, clock.now(), this.#leaseMs))) return undefined;
+    try {
+      const hasToken = await store.takePostToken(record.channel, clock.now(), options.postBudget);
+      // High and Critical findings always get their own card; the budget only gathers the rest.
+      if (hasToken || isAtLeast(record.finding.severity, 'High')) {
+        const latest = await this.#latest(findingId);
+        const { ts } = await slack.postMessage(latest.channel, renderer.findingCard(latest));
+        await store.markPosted(findingCardKey(findingId), {
+          ts,
+          renderedVersion: latest.version,
+          now: clock.now(),
+        });
+        const placement: Placement = { kind: 'card' };
+        await store.setPlacement(findingId, placement);
+        await this.#audit(findingId, {
+          at: clock.now().toISOString(),
+          kind: 'card.posted',
+          actor: 'system',
+          dedupeKey: ts,
+          result: 'ok',
+          detail: { channel: latest.channel, ts, overBudget: !hasToken },
+        });
+        return placement;
+      }
+      const { digestKey, minuteStart } = digestKeyFor(record.channel, clock.now());
+      await store.addToDigest({
+        digestKey,
+        channel: record.channel,
+        minuteStart,
+        item: digestItem(record.finding),
+      });
+      const placement: Placement = { kind: 'digest', digestKey };
+      await store.setPlacement(findingId, placement);
+      logger.info('posting budget exhausted: finding gathered into the digest', {
+        findingId,
+        digestKey,
+      });
+      await this.#audit(findingId, {
+        at: clock.now().toISOString(),
+        kind: 'card.digested',
+        actor: 'system',
+        dedupeKey: digestKey,
+        result: 'ok',
+        detail: { channel: record.channel, digestKey },
+      });
+      return placement;
+    } catch (error) {
+      await store
+        .releasePlacement(findingId)
+        .catch((releaseError: unknown) =>
+          logger.warn('could not release the placement lease', { findingId, releaseError })
+        );
+      throw error;
+    }
+  }
+
+  async #ensureDigestPosted(digestKey: string): Promise<void> {
+    const { store, clock, slack, renderer } = this.#deps;
+    const card = await store.getCard(digestKey);
+    if (card?.ts !== undefined) return;
+    if (!(await store.lockCardPost(digestKey, clock.now(), this.#leaseMs))) return;
+    try {
+      const digest = await store.getDigest(digestKey);
+      if (!digest) return;
+      const { ts } = await slack.postMessage(digest.card.channel, renderer.digestCard(digest));
+      await store.markPosted(digestKey, {
+        ts,
+        renderedVersion: digest.card.version,
+        now: clock.now(),
+      });
+    } catch (error) {
+      await store.releaseCardPost(digestKey).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Brings a posted card up to its latest version, editing it at most once per update interval:
+   * an invocation that finds the window closed waits for it, then renders whatever is latest.
+   */
+  async #refresh(
+    key: string,
+    findingId: string | undefined,
+    load: () => Promise<{ version: number; message: SlackMessage }>
+  ): Promise<void> {
+    const { store, clock, slack, options } = this.#deps;
+    for (let round = 0; round < MAX_REFRESH_ROUNDS; round += 1) {
+      const card = await store.getCard(key);
+      // Not posted yet: whoever holds the post lease renders the latest version afterwards.
+      if (card?.ts === undefined || card.renderedVersion >= card.version) return;
+      const wait = card.lastRenderedAt + options.cardUpdateIntervalMs - clock.now().getTime();
+      if (wait > 0) {
+        await clock.sleep(Math.min(wait, options.cardUpdateIntervalMs));
+        continue;
+      }
+      if (!(await store.claimRender(key, card.lastRenderedAt, clock.now()))) continue;
+      const { version, message } = await load();
+      await slack.updateMessage(card.channel, card.ts, message);
+      await store.markRendered(key, version);
+      if (findingId !== undefined) {
+        await this.#audit(findingId, {
+          at: clock.now().toISOString(),
+          kind: 'card.updated',
+          actor: 'system',
+          dedupeKey: `v${version}`,
+          result: 'ok',
+          detail: { channel: card.channel, ts: card.ts, version },
+        });
+      }
+    }
+    this.#deps.logger.warn('card refresh gave up after too many rounds', { key });
+  }
+
+  async #latest(findingId: string): Promise<FindingRecord> {
+    const record = await this.#deps.store.getFinding(findingId);
+    if (!record) throw new Error(`finding ${findingId} vanished from the store`);
+    return record;
+  }
+
+  async #audit(findingId: string, entry: AuditEntry): Promise<void> {
+    await this.#deps.store.appendAudit(findingId, entry);
+  }
+}

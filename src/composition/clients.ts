@@ -1,0 +1,41 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { WebClient } from '@slack/web-api';
+import type { Config } from '../config';
+import type { Logger as CoreLogger } from '../ports/Logger';
+
+/**
+ * Client factories used by the composition roots. Each client is built once per container;
+ * endpoints come from the SDK's own `AWS_ENDPOINT_URL*` variables, never from custom names.
+ */
+
+/** The structured logger. Secrets, response URLs and trigger ids are never passed to it. */
+export const createLogger = (config: Pick<Config, 'logLevel'>): Logger =>
+  new Logger({ serviceName: 'guardduty-slack-responder', logLevel: config.logLevel });
+
+/** The core's logging port on top of Powertools' logger. */
+export const coreLogger = (logger: Logger): CoreLogger => ({
+  debug: (message, extra) => logger.debug(message, (extra ?? {}) as LogAttributes),
+  info: (message, extra) => logger.info(message, (extra ?? {}) as LogAttributes),
+  warn: (message, extra) => logger.warn(message, (extra ?? {}) as LogAttributes),
+  error: (message, extra) => logger.error(message, (extra ?? {}) as LogAttributes),
+});
+
+export const createDynamoClient = (): DynamoDBClient => new DynamoDBClient({ maxAttempts: 5 });
+
+export const createSsmClient = (): SSMClient => new SSMClient({});
+
+/**
+ * The Slack Web API client with Lambda-safe settings: a per-call timeout and a few retries that
+ * honour Retry-After, instead of the library's default of ten retries over thirty minutes.
+ */
+export const createSlackClient = (config: Config, token: string): WebClient =>
+  new WebClient(token, {
+    slackApiUrl: config.slack.apiUrl,
+    timeout: config.slack.timeoutMs,
+    retryConfig: { retries: config.slack.retries, factor: 2, minTimeout: 200, maxTimeout: 5000 },
+    rejectRateLimitedCalls: false,
+    headers: {},
+  });

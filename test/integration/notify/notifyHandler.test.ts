@@ -1,0 +1,446 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { DynamoFindingStore } from '../../../src/adapters/dynamodb/DynamoFindingStore';
+import { createNotifyHandler, type NotifyHandler } from '../../../src/composition/notifyHandler';
+import { loadConfig } from '../../../src/config';
+import { InvalidEventError, SlackCallError } from '../../../src/domain/errors';
+import { findBlockKitViolations } from '../../support/blockKitLimits';
+import {
+  type BotEnvironment,
+  startBotEnvironment,
+  TEST_BOT_TOKEN,
+} from '../../support/botEnvironment';
+import { captureLogger } from '../../support/captureLogger';
+
+type Event = Record<string, unknown> & { id: string; detail: Record<string, unknown> };
+
+const FIXTURES = join(__dirname, '../../fixtures/events');
+const fixture = (name: string): Event =>
+  structuredClone(JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as Event);
+const BRUTE_FORCE = '01-ec2-sshbruteforce.json';
+const BRUTE_FORCE_UPDATE = 'variants/01b-ec2-sshbruteforce-update.json';
+const BRUTE_FORCE_ID = '8cc4f1f7b2a64e0f9d1b3a5c7e9f0a12';
+
+/** A copy of the brute-force fixture as a distinct finding (for storms). */
+const distinctFinding = (index: number, severity = 2): Event => {
+  const event = fixture(BRUTE_FORCE);
+  event.id = `storm-event-${index}`;
+  event.detail.id = `storm${String(index).padStart(27, '0')}`;
+  event.detail.severity = severity;
+  return event;
+};
+
+const blocksText = (body: Record<string, unknown>): string => JSON.stringify(body.blocks);
+
+describe('Handler: notify', () => {
+  let bot: BotEnvironment;
+  let handlers: NotifyHandler[];
+  let log: ReturnType<typeof captureLogger>;
+
+  const start = async (env: Record<string, string> = {}, instances = 1): Promise<void> => {
+    bot = await startBotEnvironment(inject('dynamoEndpoint'), { env });
+    log = captureLogger();
+    handlers = await Promise.all(
+      Array.from({ length: instances }, () => createNotifyHandler(loadConfig(bot.env), log.logger))
+    );
+  };
+  const notify = (event: unknown, instance = 0) => {
+    const handler = handlers[instance];
+    if (!handler) throw new Error(`no handler instance ${instance}`);
+    return handler(event);
+  };
+  const store = () => new DynamoFindingStore({ client: bot.dynamo, tableName: bot.tableName });
+
+  beforeEach(() => {
+    handlers = [];
+  });
+  afterEach(async () => {
+    await bot?.close();
+  });
+
+  describe('every finding is one living card', () => {
+    it('posts one card per fixture, each within Block Kit limits', async () => {
+      // Prepare
+      await start();
+      const files = readdirSync(FIXTURES).filter((file) => file.endsWith('.json'));
+
+      // Act
+      const results = [];
+      for (const file of files) results.push(await notify(fixture(file)));
+
+      // Assess
+      const processed = results.filter((result) => result.status === 'processed');
+      expect(processed).toHaveLength(6);
+      expect(results.find((result) => result.status === 'skipped')).toMatchObject({
+        reason: expect.stringContaining('GuardDuty'),
+      });
+      const posts = bot.slack.okCallsTo('chat.postMessage');
+      expect(posts).toHaveLength(6);
+      expect(bot.slack.calls.filter((call) => call.rejected)).toStrictEqual([]);
+      for (const post of posts) {
+        expect(findBlockKitViolations(post.body)).toStrictEqual([]);
+        expect(post.body.channel).toBe('C0INCIDENTS');
+        expect(String(post.body.text).length).toBeGreaterThan(10);
+      }
+    });
+
+    it('records the card, the finding and the audit trail in DynamoDB', async () => {
+      // Prepare
+      await start();
+
+      // Act
+      await notify(fixture(BRUTE_FORCE));
+
+      // Assess
+      const record = await store().getFinding(BRUTE_FORCE_ID);
+      expect(record).toMatchObject({
+        channel: 'C0INCIDENTS',
+        version: 1,
+        placement: { kind: 'card' },
+        finding: { id: BRUTE_FORCE_ID, count: 37, type: 'UnauthorizedAccess:EC2/SSHBruteForce' },
+      });
+      const card = await store().getCard(`FINDING#${BRUTE_FORCE_ID}`);
+      expect(card).toMatchObject({ channel: 'C0INCIDENTS', renderedVersion: 1 });
+      const posted = bot.slack.okCallsTo('chat.postMessage')[0]?.response as { ts: string };
+      expect(card?.ts).toBe(posted.ts);
+      const audit = await store().listAudit(BRUTE_FORCE_ID);
+      expect(audit.map((entry) => entry.kind)).toStrictEqual(['finding.received', 'card.posted']);
+    });
+
+    it('updates the card in place when the finding is re-published', async () => {
+      // Prepare
+      await start();
+      await notify(fixture(BRUTE_FORCE));
+
+      // Act
+      const result = await notify(fixture(BRUTE_FORCE_UPDATE));
+
+      // Assess
+      expect(result).toMatchObject({ status: 'processed', outcome: 'updated', placement: 'card' });
+      expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(1);
+      const updates = bot.slack.okCallsTo('chat.update');
+      expect(updates).toHaveLength(1);
+      const posted = bot.slack.okCallsTo('chat.postMessage')[0]?.response as { ts: string };
+      expect(updates[0]?.body.ts).toBe(posted.ts);
+      expect(blocksText(updates[0]?.body ?? {})).toContain('412');
+      expect(blocksText(updates[0]?.body ?? {})).toContain('203.0.113.91');
+      const audit = await store().listAudit(BRUTE_FORCE_ID);
+      expect(audit.map((entry) => entry.kind)).toStrictEqual([
+        'finding.received',
+        'card.posted',
+        'finding.received',
+        'card.updated',
+      ]);
+    });
+
+    it('changes nothing when the same event is delivered twice, even concurrently', async () => {
+      // Prepare
+      await start({}, 2);
+
+      // Act
+      const results = await Promise.all([
+        notify(fixture(BRUTE_FORCE), 0),
+        notify(fixture(BRUTE_FORCE), 1),
+      ]);
+      const again = await notify(fixture(BRUTE_FORCE));
+
+      // Assess
+      expect(results.map((result) => 'outcome' in result && result.outcome).sort()).toStrictEqual([
+        'created',
+        'unchanged',
+      ]);
+      expect(again).toMatchObject({ outcome: 'unchanged' });
+      expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(1);
+      expect(bot.slack.okCallsTo('chat.update')).toHaveLength(0);
+      const kinds = (await store().listAudit(BRUTE_FORCE_ID)).map((entry) => entry.kind);
+      expect(kinds.filter((kind) => kind === 'finding.received')).toHaveLength(1);
+      expect(kinds.filter((kind) => kind === 'finding.ignored')).toHaveLength(1);
+    });
+
+    it('never rolls the card back when an older event arrives after a newer one', async () => {
+      // Prepare
+      await start();
+      await notify(fixture(BRUTE_FORCE_UPDATE));
+
+      // Act
+      const result = await notify(fixture(BRUTE_FORCE));
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'stale' });
+      expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(1);
+      expect(bot.slack.okCallsTo('chat.update')).toHaveLength(0);
+      expect(blocksText(bot.slack.okCallsTo('chat.postMessage')[0]?.body ?? {})).toContain('412');
+      expect((await store().getFinding(BRUTE_FORCE_ID))?.finding.count).toBe(412);
+    });
+
+    it('orders versions with the same updatedAt by count', async () => {
+      // Prepare
+      await start();
+      const higher = fixture(BRUTE_FORCE);
+      higher.id = 'same-time-higher-count';
+      (higher.detail.service as { count: number }).count = 38;
+      await notify(higher);
+
+      // Act
+      const result = await notify(fixture(BRUTE_FORCE));
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'stale' });
+      expect((await store().getFinding(BRUTE_FORCE_ID))?.finding.count).toBe(38);
+    });
+
+    it('edits a card at most once per update interval, ending on the latest state', async () => {
+      // Prepare
+      await start({ CARD_UPDATE_INTERVAL_SECONDS: '1' });
+      await notify(fixture(BRUTE_FORCE));
+      const updates = [40, 41, 42, 43].map((count, index) => {
+        const event = fixture(BRUTE_FORCE);
+        event.id = `update-${index}`;
+        (event.detail.service as { count: number }).count = count;
+        return event;
+      });
+
+      // Act
+      const started = Date.now();
+      await Promise.all(updates.map((event) => notify(event)));
+      const elapsed = Date.now() - started;
+
+      // Assess
+      const edits = bot.slack.okCallsTo('chat.update');
+      expect(edits.length).toBeGreaterThanOrEqual(1);
+      expect(edits.length).toBeLessThanOrEqual(Math.floor(elapsed / 1000) + 1);
+      for (let index = 1; index < edits.length; index += 1) {
+        const gap = (edits[index]?.at ?? 0) - (edits[index - 1]?.at ?? 0);
+        expect(gap).toBeGreaterThanOrEqual(900);
+      }
+      expect(blocksText(edits.at(-1)?.body ?? {})).toContain('43');
+      const card = await store().getCard(`FINDING#${BRUTE_FORCE_ID}`);
+      expect(card?.renderedVersion).toBe(card?.version);
+    });
+
+    it('marks the card archived when GuardDuty archives the finding', async () => {
+      // Prepare
+      await start();
+      await notify(fixture(BRUTE_FORCE));
+      const archived = fixture(BRUTE_FORCE_UPDATE);
+      (archived.detail.service as { archived: boolean }).archived = true;
+
+      // Act
+      await notify(archived);
+
+      // Assess
+      expect(blocksText(bot.slack.okCallsTo('chat.update')[0]?.body ?? {})).toMatch(/archived/i);
+    });
+  });
+
+  describe('routing', () => {
+    it('sends a finding to the channel of the first matching rule', async () => {
+      // Prepare
+      await start({
+        ROUTING_RULES: '[{"channel":"C0IAMTEAM","typePrefix":"UnauthorizedAccess:IAMUser/"}]',
+      });
+
+      // Act
+      await notify(fixture('03-iam-instancecredentialexfiltration-outsideaws.json'));
+      await notify(fixture(BRUTE_FORCE));
+
+      // Assess
+      expect(
+        bot.slack.okCallsTo('chat.postMessage').map((call) => call.body.channel)
+      ).toStrictEqual(['C0IAMTEAM', 'C0INCIDENTS']);
+    });
+
+    it('records findings below the posting threshold without posting them', async () => {
+      // Prepare
+      await start({ MIN_POST_SEVERITY: 'Medium' });
+
+      // Act
+      const result = await notify(fixture(BRUTE_FORCE));
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'created', placement: 'record-only' });
+      expect(bot.slack.calls).toHaveLength(0);
+      expect(await store().getFinding(BRUTE_FORCE_ID)).toMatchObject({
+        placement: { kind: 'record-only' },
+      });
+      expect((await store().listAudit(BRUTE_FORCE_ID)).map((entry) => entry.kind)).toStrictEqual([
+        'finding.received',
+        'finding.recorded',
+      ]);
+    });
+  });
+
+  describe('storms', () => {
+    it('gathers findings over the posting budget into one digest, losing none, across two instances', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '3', POST_BUDGET_PER_SECOND: '0.001' }, 2);
+      const storm = Array.from({ length: 24 }, (_, index) => distinctFinding(index));
+
+      // Act
+      await Promise.all(storm.map((event, index) => notify(event, index % 2)));
+
+      // Assess
+      const posts = bot.slack.okCallsTo('chat.postMessage');
+      const digests = posts.filter((call) =>
+        blocksText(call.body).includes('findings in one minute')
+      );
+      expect(posts).toHaveLength(4);
+      expect(digests).toHaveLength(1);
+      for (const event of storm) {
+        const record = await store().getFinding(String(event.detail.id));
+        expect(record?.placement?.kind).toMatch(/card|digest/);
+      }
+      const lastDigest = [...bot.slack.okCallsTo('chat.update'), ...digests]
+        .filter((call) => blocksText(call.body).includes('findings in one minute'))
+        .sort((a, b) => a.at - b.at)
+        .at(-1);
+      expect(blocksText(lastDigest?.body ?? {})).toContain('21 findings in one minute');
+      expect(bot.slack.calls.filter((call) => call.rejected)).toStrictEqual([]);
+    });
+
+    it('still gives High and Critical findings their own card when the budget is spent', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await notify(distinctFinding(1));
+      await notify(distinctFinding(2));
+
+      // Act
+      const result = await notify(distinctFinding(3, 8.5));
+
+      // Assess
+      expect(result).toMatchObject({ placement: 'card' });
+      expect(
+        (await store().getFinding(String(distinctFinding(2).detail.id)))?.placement?.kind
+      ).toBe('digest');
+    });
+  });
+
+  describe('Slack failures', () => {
+    it('honours a 429 with Retry-After and posts the card once', async () => {
+      // Prepare
+      await start();
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+
+      // Act
+      const started = Date.now();
+      const result = await notify(fixture(BRUTE_FORCE));
+
+      // Assess
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(result).toMatchObject({ placement: 'card' });
+      expect(bot.slack.callsTo('chat.postMessage').map((call) => call.status)).toStrictEqual([
+        429, 200,
+      ]);
+    });
+
+    it('fails while Slack is down without losing the finding, and a retry posts exactly one card', async () => {
+      // Prepare
+      await start({ SLACK_RETRIES: '1' });
+      bot.slack.failNext('chat.postMessage', { status: 503 }, 2);
+
+      // Act
+      const failure = await notify(fixture(BRUTE_FORCE)).catch((error: unknown) => error);
+      const retried = await notify(fixture(BRUTE_FORCE));
+
+      // Assess
+      expect(failure).toBeInstanceOf(SlackCallError);
+      expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'card' });
+      expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(1);
+      expect((await store().getFinding(BRUTE_FORCE_ID))?.placement).toStrictEqual({ kind: 'card' });
+    });
+
+    it('surfaces invalid_auth as a Slack call error without retrying', async () => {
+      // Prepare
+      await start();
+      bot.slack.failNext('chat.postMessage', { error: 'invalid_auth' });
+
+      // Act
+      const failure = await notify(fixture(BRUTE_FORCE)).catch((error: unknown) => error);
+
+      // Assess
+      expect(failure).toBeInstanceOf(SlackCallError);
+      expect((failure as SlackCallError).slackError).toBe('invalid_auth');
+      expect(bot.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    });
+  });
+
+  describe('hostile and malformed input', () => {
+    it('renders injection strings from a finding inert', async () => {
+      // Prepare
+      await start();
+      const event = fixture(BRUTE_FORCE);
+      event.detail.title = '<!channel> please <https://evil.example|log in> as <@U0ADMIN>';
+      (event.detail.resource as { instanceDetails: { tags: unknown[] } }).instanceDetails.tags = [
+        { key: 'Name', value: '<!here>&<b>' },
+      ];
+
+      // Act
+      await notify(event);
+
+      // Assess
+      const post = bot.slack.okCallsTo('chat.postMessage')[0];
+      const serialized = JSON.stringify(post?.body);
+      expect(serialized).not.toContain('<!channel>');
+      expect(serialized).not.toContain('<!here>');
+      expect(serialized).not.toContain('<@U0ADMIN>');
+      expect(serialized).not.toContain('<https://evil.example');
+      expect(serialized).toContain('&lt;!channel&gt;');
+    });
+
+    it.each([
+      ['a non-object', 'just a string'],
+      ['a missing detail', { ...fixture(BRUTE_FORCE), detail: undefined }],
+      [
+        'a severity that is not a number',
+        { ...fixture(BRUTE_FORCE), detail: { ...fixture(BRUTE_FORCE).detail, severity: 'high' } },
+      ],
+      ['an unknown source', { ...fixture(BRUTE_FORCE), source: 'aws.ec2' }],
+    ])('rejects %s with one clear log line and writes nothing', async (_case, event) => {
+      // Prepare
+      await start();
+
+      // Act
+      const failure = await notify(event).catch((error: unknown) => error);
+
+      // Assess
+      expect(failure).toBeInstanceOf(InvalidEventError);
+      expect(log.spies.error).toHaveBeenCalledTimes(1);
+      expect(log.spies.error.mock.calls[0]?.[0]).toBe('rejected a malformed event');
+      expect(await bot.scanItems()).toStrictEqual([]);
+      expect(bot.slack.calls).toHaveLength(0);
+    });
+
+    it('gives an unknown finding type a generic card', async () => {
+      // Prepare
+      await start();
+      const event = fixture(BRUTE_FORCE);
+      event.detail.type = 'NewThreatPurpose:FutureResource/SomethingNew.Variant';
+
+      // Act
+      await notify(event);
+
+      // Assess
+      const post = bot.slack.okCallsTo('chat.postMessage')[0];
+      expect(blocksText(post?.body ?? {})).toContain(
+        'NewThreatPurpose:FutureResource/SomethingNew.Variant'
+      );
+      expect(findBlockKitViolations(post?.body ?? {})).toStrictEqual([]);
+    });
+
+    it('never logs the bot token', async () => {
+      // Prepare
+      await start({ LOG_LEVEL: 'DEBUG' });
+      bot.slack.failNext('chat.postMessage', { error: 'invalid_auth' });
+
+      // Act
+      await notify(fixture(BRUTE_FORCE)).catch(() => undefined);
+      await notify(fixture(BRUTE_FORCE));
+      await notify(fixture(BRUTE_FORCE_UPDATE));
+
+      // Assess
+      expect(log.everything()).not.toContain(TEST_BOT_TOKEN);
+      expect(log.everything()).not.toContain('test-signing-secret');
+    });
+  });
+});

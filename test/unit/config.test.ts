@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { ConfigError } from '../../src/domain/errors';
+
+const minimal = {
+  SLACK_BOT_TOKEN: 'xoxb-test',
+  SLACK_SIGNING_SECRET: 'secret',
+  SLACK_BOT_ID: 'B0BOT',
+  SLACK_BOT_USER_ID: 'U0BOT',
+  SLACK_CHANNEL_ID: 'C0SECOPS',
+  TABLE_NAME: 'bot-table',
+};
+
+describe('Function: loadConfig', () => {
+  it('applies the documented defaults when only the required variables are set', () => {
+    // Act
+    const config = loadConfig(minimal);
+
+    // Assess
+    expect(config).toStrictEqual({
+      slack: {
+        botToken: { value: 'xoxb-test' },
+        signingSecret: { value: 'secret' },
+        apiUrl: 'https://slack.com/api/',
+        botId: 'B0BOT',
+        botUserId: 'U0BOT',
+        teamId: undefined,
+        allowedChannels: undefined,
+        timeoutMs: 10_000,
+        retries: 3,
+      },
+      defaultChannel: 'C0SECOPS',
+      routingRules: [],
+      minPostSeverity: 'Low',
+      postBudget: { perSecond: 1, burst: 5 },
+      cardUpdateIntervalMs: 5000,
+      skipSecurityHubGuardDuty: true,
+      tableName: 'bot-table',
+      logLevel: 'INFO',
+    });
+  });
+
+  it('reads secrets from SSM parameter names when the values are not given', () => {
+    // Prepare
+    const { SLACK_BOT_TOKEN: _t, SLACK_SIGNING_SECRET: _s, ...rest } = minimal;
+
+    // Act
+    const config = loadConfig({
+      ...rest,
+      SLACK_BOT_TOKEN_PARAM: '/bot/token',
+      SLACK_SIGNING_SECRET_PARAM: '/bot/secret',
+    });
+
+    // Assess
+    expect(config.slack.botToken).toStrictEqual({ ssmParameter: '/bot/token' });
+    expect(config.slack.signingSecret).toStrictEqual({ ssmParameter: '/bot/secret' });
+  });
+
+  it('parses routing rules, allowed channels and the API URL override', () => {
+    // Act
+    const config = loadConfig({
+      ...minimal,
+      ROUTING_RULES:
+        '[{"channel":"C0HIGH","minSeverity":"High"},{"channel":"C0IAM","typePrefix":"UnauthorizedAccess:IAMUser/","accounts":["111122223333"]}]',
+      ALLOWED_CHANNELS: 'C0SECOPS, C0HIGH',
+      SLACK_API_URL: 'http://127.0.0.1:4000/api',
+      MIN_POST_SEVERITY: 'medium',
+    });
+
+    // Assess
+    expect(config.routingRules).toStrictEqual([
+      { channel: 'C0HIGH', minSeverity: 'High' },
+      { channel: 'C0IAM', typePrefix: 'UnauthorizedAccess:IAMUser/', accounts: ['111122223333'] },
+    ]);
+    expect(config.slack.allowedChannels).toStrictEqual(['C0SECOPS', 'C0HIGH']);
+    expect(config.slack.apiUrl).toBe('http://127.0.0.1:4000/api/');
+    expect(config.minPostSeverity).toBe('Medium');
+  });
+
+  it.each([
+    ['SLACK_CHANNEL_ID', { SLACK_CHANNEL_ID: undefined }, 'is required'],
+    ['TABLE_NAME', { TABLE_NAME: '' }, 'is required'],
+    ['SLACK_BOT_TOKEN', { SLACK_BOT_TOKEN: undefined }, 'SLACK_BOT_TOKEN_PARAM'],
+    ['SLACK_CHANNEL_ID', { SLACK_CHANNEL_ID: '#secops' }, 'channel id'],
+    ['SLACK_BOT_USER_ID', { SLACK_BOT_USER_ID: 'bot' }, 'user id'],
+    ['MIN_POST_SEVERITY', { MIN_POST_SEVERITY: 'urgent' }, 'Low, Medium, High, Critical'],
+    ['POST_BUDGET_BURST', { POST_BUDGET_BURST: 'many' }, 'non-negative number'],
+    ['ROUTING_RULES', { ROUTING_RULES: '{not json' }, 'not valid JSON'],
+    ['ROUTING_RULES', { ROUTING_RULES: '[{"channel":"general"}]' }, 'channel'],
+    ['ALLOWED_CHANNELS', { ALLOWED_CHANNELS: 'C0OK,#nope' }, 'channel ids'],
+    ['SKIP_SECURITYHUB_GUARDDUTY', { SKIP_SECURITYHUB_GUARDDUTY: 'maybe' }, 'true or false'],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'DEBUG, INFO'],
+  ])('fails at start naming %s when it is missing or malformed', (variable, override, words) => {
+    // Act & Assess
+    let caught: unknown;
+    try {
+      loadConfig({ ...minimal, ...override });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(variable);
+    expect((caught as ConfigError).message).toContain(variable);
+    expect((caught as ConfigError).message).toContain(words);
+  });
+});
