@@ -53,7 +53,57 @@ export interface Config {
   /** Skip GuardDuty findings that arrive through Security Hub (GuardDuty is ingested directly). @default true */
   skipSecurityHubGuardDuty: boolean;
   tableName: string;
+  /** The work queue (slack enqueues, worker consumes). Required by those two functions. */
+  queueUrl?: string;
+  actions: ActionsConfig;
+  aws: AwsConfig;
+  investigation: InvestigationConfig;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/** Who may do what, and the brakes on containment. */
+export interface ActionsConfig {
+  /** Slack user ids (U…/W…) and user-group ids (S…) allowed to Isolate, Release, Approve and Dismiss. */
+  approvers: string[];
+  /** Who may Dismiss (and create suppression rules). @default the approvers */
+  dismissApprovers: string[];
+  /** Users and groups who may Investigate and run read-only commands, but not act. */
+  readOnlyUsers: string[];
+  /** From this band up, isolation and suppression need a second approver. Unset: off (the default). */
+  twoPersonMinSeverity?: SeverityBand;
+  /** How long a request waits for its second approver. @default 30 minutes */
+  approvalExpiryMs: number;
+  /** When true the bot changes nothing in AWS: every mutating action is refused. @default false */
+  readOnlyMode: boolean;
+  /** At most this many isolations per rolling clock hour. @default 10 */
+  isolationsPerHour: number;
+  /** Isolation only plans: lists every call and sends EC2 mutations with DryRun. @default false */
+  dryRun: boolean;
+  /** Snapshot every EBS volume before isolating. @default true */
+  evidenceSnapshots: boolean;
+}
+
+/** Where the bot acts in AWS. */
+export interface AwsConfig {
+  /** The account the functions run in. */
+  homeAccountId?: string;
+  /** The Region commands without a finding (logs, hub) query. @default AWS_REGION */
+  defaultRegion: string;
+  /** Role assumed in GuardDuty member accounts; unset: act in the home account only. */
+  memberRoleName?: string;
+  memberRoleExternalId?: string;
+  /** GuardDuty administrator account (ArchiveFindings, suppression rules). @default the finding's account */
+  adminAccountId?: string;
+}
+
+/** Settings of the Investigate pivots and log commands. */
+export interface InvestigationConfig {
+  /** Log groups holding instances' /var/log/secure (streams named after the instance id). */
+  secureLogGroups: string[];
+  /** Log groups `/guardduty logs` may search. @default the secure-log groups */
+  logGroupAllowList: string[];
+  /** How far back related findings are searched. @default 7 days */
+  lookbackDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -154,10 +204,65 @@ const list = (env: Env, name: string, pattern: RegExp, expected: string): string
     .map((item) => matching(name, item, pattern, expected));
 };
 
+const PRINCIPAL = /^[UWS][A-Z0-9]{2,}$/;
+const principals = (env: Env, name: string): string[] | undefined =>
+  list(env, name, PRINCIPAL, 'Slack user ids (U…) or user-group ids (S…)');
+
+const optionalBand = (env: Env, name: string): SeverityBand | undefined => {
+  const raw = read(env, name);
+  if (raw === undefined || raw.toLowerCase() === 'off') return undefined;
+  return band(env, name, 'Low');
+};
+
+const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+
 const logLevel = (env: Env): Config['logLevel'] => {
   const raw = (read(env, 'LOG_LEVEL') ?? 'INFO').toUpperCase();
   if (raw === 'DEBUG' || raw === 'INFO' || raw === 'WARN' || raw === 'ERROR') return raw;
   throw new ConfigError('LOG_LEVEL', `expected DEBUG, INFO, WARN or ERROR, got "${raw}"`);
+};
+
+const optionalMatching = (
+  env: Env,
+  name: string,
+  pattern: RegExp,
+  expected: string
+): string | undefined => {
+  const value = read(env, name);
+  return value === undefined ? undefined : matching(name, value, pattern, expected);
+};
+
+const actionsConfig = (env: Env): ActionsConfig => {
+  const approvers = principals(env, 'APPROVERS') ?? [];
+  return {
+    approvers,
+    dismissApprovers: principals(env, 'DISMISS_APPROVERS') ?? approvers,
+    readOnlyUsers: principals(env, 'READ_ONLY_USERS') ?? [],
+    twoPersonMinSeverity: optionalBand(env, 'TWO_PERSON_RULE_MIN_SEVERITY'),
+    approvalExpiryMs: positiveNumber(env, 'APPROVAL_EXPIRY_MINUTES', 30) * 60_000,
+    readOnlyMode: flag(env, 'READ_ONLY_MODE', false),
+    isolationsPerHour: positiveNumber(env, 'ISOLATIONS_PER_HOUR', 10),
+    dryRun: flag(env, 'DRY_RUN', false),
+    evidenceSnapshots: flag(env, 'EVIDENCE_SNAPSHOTS', true),
+  };
+};
+
+const investigationConfig = (env: Env): InvestigationConfig => {
+  const secureLogGroups = list(env, 'SECURE_LOG_GROUPS', LOG_GROUP, 'log group names') ?? [
+    '/var/log/secure',
+  ];
+  return {
+    secureLogGroups,
+    logGroupAllowList:
+      list(env, 'LOG_GROUP_ALLOWLIST', LOG_GROUP, 'log group names') ?? secureLogGroups,
+    lookbackDays: positiveNumber(env, 'INVESTIGATION_LOOKBACK_DAYS', 7),
+  };
+};
+
+/** The work queue URL, for the functions that need it. */
+export const requireQueueUrl = (config: Config): string => {
+  if (config.queueUrl === undefined) throw new ConfigError('QUEUE_URL', 'is required but not set');
+  return config.queueUrl;
 };
 
 /**
@@ -210,6 +315,26 @@ export const loadConfig = (env: Env = process.env): Config => {
     cardUpdateIntervalMs: positiveNumber(env, 'CARD_UPDATE_INTERVAL_SECONDS', 5) * 1000,
     skipSecurityHubGuardDuty: flag(env, 'SKIP_SECURITYHUB_GUARDDUTY', true),
     tableName: required(env, 'TABLE_NAME'),
+    queueUrl: read(env, 'QUEUE_URL'),
+    actions: actionsConfig(env),
+    aws: {
+      homeAccountId: optionalMatching(env, 'HOME_ACCOUNT_ID', ACCOUNT_ID, 'a 12-digit account id'),
+      defaultRegion: read(env, 'AWS_REGION') ?? 'us-east-1',
+      memberRoleName: optionalMatching(
+        env,
+        'MEMBER_ROLE_NAME',
+        /^[\w+=,.@/-]{1,64}$/,
+        'an IAM role name'
+      ),
+      memberRoleExternalId: read(env, 'MEMBER_ROLE_EXTERNAL_ID'),
+      adminAccountId: optionalMatching(
+        env,
+        'ADMIN_ACCOUNT_ID',
+        ACCOUNT_ID,
+        'a 12-digit account id'
+      ),
+    },
+    investigation: investigationConfig(env),
     logLevel: logLevel(env),
   };
 };

@@ -11,7 +11,8 @@ import type {
   SaveOutcome,
 } from '../ports/FindingStore';
 import type { Logger } from '../ports/Logger';
-import type { SlackGateway, SlackMessage } from '../ports/SlackGateway';
+import type { SlackGateway } from '../ports/SlackGateway';
+import { CardRefresher, findingCardKey } from './CardRefresher';
 
 /** Settings of the notify path (see the README's configuration table). */
 export interface FindingNotifierOptions {
@@ -51,15 +52,11 @@ export interface FindingDelivery {
   eventTime: string;
 }
 
-const MAX_REFRESH_ROUNDS = 20;
-
 /** `DIGEST#<channel>#<yyyy-mm-ddThh:mm>`: one digest per channel and minute. */
 const digestKeyFor = (channel: string, now: Date): { digestKey: string; minuteStart: string } => {
   const minuteStart = `${now.toISOString().slice(0, 16)}:00.000Z`;
   return { digestKey: `DIGEST#${channel}#${minuteStart.slice(0, 16)}`, minuteStart };
 };
-
-const findingCardKey = (findingId: string): string => `FINDING#${findingId}`;
 
 const digestItem = (finding: Finding): DigestItem => ({
   findingId: finding.id,
@@ -80,10 +77,15 @@ const digestItem = (finding: Finding): DigestItem => ({
 export class FindingNotifier {
   readonly #deps: FindingNotifierDeps;
   readonly #leaseMs: number;
+  readonly #cards: CardRefresher;
 
   public constructor(deps: FindingNotifierDeps) {
     this.#deps = deps;
     this.#leaseMs = deps.options.leaseMs ?? 60_000;
+    this.#cards = new CardRefresher({
+      ...deps,
+      intervalMs: deps.options.cardUpdateIntervalMs,
+    });
   }
 
   /** Records one delivered finding and brings Slack up to date with it. */
@@ -141,19 +143,8 @@ export class FindingNotifier {
         item: digestItem(record.finding),
       });
     }
-    if (placement.kind === 'card') {
-      await this.#refresh(findingCardKey(findingId), findingId, async () => {
-        const latest = await this.#latest(findingId);
-        return { version: latest.version, message: this.#deps.renderer.findingCard(latest) };
-      });
-    } else if (placement.kind === 'digest') {
-      await this.#ensureDigestPosted(placement.digestKey);
-      await this.#refresh(placement.digestKey, undefined, async () => {
-        const digest = await store.getDigest(placement.digestKey);
-        if (!digest) throw new Error(`digest ${placement.digestKey} vanished`);
-        return { version: digest.card.version, message: this.#deps.renderer.digestCard(digest) };
-      });
-    }
+    if (placement.kind === 'digest') await this.#ensureDigestPosted(placement.digestKey);
+    await this.#cards.refresh(findingId);
     return placement;
   }
 
@@ -248,43 +239,6 @@ export class FindingNotifier {
       await store.releaseCardPost(digestKey).catch(() => undefined);
       throw error;
     }
-  }
-
-  /**
-   * Brings a posted card up to its latest version, editing it at most once per update interval:
-   * an invocation that finds the window closed waits for it, then renders whatever is latest.
-   */
-  async #refresh(
-    key: string,
-    findingId: string | undefined,
-    load: () => Promise<{ version: number; message: SlackMessage }>
-  ): Promise<void> {
-    const { store, clock, slack, options } = this.#deps;
-    for (let round = 0; round < MAX_REFRESH_ROUNDS; round += 1) {
-      const card = await store.getCard(key);
-      // Not posted yet: whoever holds the post lease renders the latest version afterwards.
-      if (card?.ts === undefined || card.renderedVersion >= card.version) return;
-      const wait = card.lastRenderedAt + options.cardUpdateIntervalMs - clock.now().getTime();
-      if (wait > 0) {
-        await clock.sleep(Math.min(wait, options.cardUpdateIntervalMs));
-        continue;
-      }
-      if (!(await store.claimRender(key, card.lastRenderedAt, clock.now()))) continue;
-      const { version, message } = await load();
-      await slack.updateMessage(card.channel, card.ts, message);
-      await store.markRendered(key, version);
-      if (findingId !== undefined) {
-        await this.#audit(findingId, {
-          at: clock.now().toISOString(),
-          kind: 'card.updated',
-          actor: 'system',
-          dedupeKey: `v${version}`,
-          result: 'ok',
-          detail: { channel: card.channel, ts: card.ts, version },
-        });
-      }
-    }
-    this.#deps.logger.warn('card refresh gave up after too many rounds', { key });
   }
 
   async #latest(findingId: string): Promise<FindingRecord> {

@@ -16,6 +16,26 @@ export interface FindingRecord {
   firstReceivedAt: string;
   lastReceivedAt: string;
   placement?: Placement;
+  /** State of each human action on the finding (`isolation`, `investigation`, `dismissal`), shown on its card. */
+  actions: Record<string, ActionState>;
+}
+
+/** Who did something in Slack. */
+export interface SlackActor {
+  userId: string;
+  userName: string;
+}
+
+/**
+ * The state of one kind of action on a finding. `status` drives the card (status line, buttons);
+ * other fields are the action's own.
+ */
+export interface ActionState {
+  status: string;
+  /** When the state was entered (ISO). */
+  at: string;
+  by?: SlackActor;
+  [key: string]: unknown;
 }
 
 /** Outcome of {@link FindingStore.saveFinding}. */
@@ -91,6 +111,24 @@ export interface FindingStore {
   }): Promise<{ outcome: SaveOutcome; record: FindingRecord }>;
 
   getFinding(findingId: string): Promise<FindingRecord | undefined>;
+
+  /**
+   * Moves an action to a new state only if its current status is one of `from` (`null`: no state
+   * yet). The compare-and-set that makes double taps, concurrent approvers and redeliveries
+   * harmless. Bumps the card version so the card shows the new state. Returns false when the
+   * current state did not match.
+   */
+  transitionAction(
+    findingId: string,
+    area: string,
+    input: { from: readonly (string | null)[]; to: ActionState }
+  ): Promise<boolean>;
+
+  /**
+   * Counts one use of a capped resource in a time bucket (e.g. isolations per hour). Returns false,
+   * counting nothing, when the bucket is full.
+   */
+  takeQuota(name: string, bucket: string, cap: number): Promise<boolean>;
 
   /**
    * Takes the right to decide where an unplaced finding goes. Fails while another

@@ -36,7 +36,55 @@ describe('Function: loadConfig', () => {
       cardUpdateIntervalMs: 5000,
       skipSecurityHubGuardDuty: true,
       tableName: 'bot-table',
+      queueUrl: undefined,
+      actions: {
+        approvers: [],
+        dismissApprovers: [],
+        readOnlyUsers: [],
+        twoPersonMinSeverity: undefined,
+        approvalExpiryMs: 30 * 60_000,
+        readOnlyMode: false,
+        isolationsPerHour: 10,
+        dryRun: false,
+        evidenceSnapshots: true,
+      },
+      aws: {
+        homeAccountId: undefined,
+        defaultRegion: 'us-east-1',
+        memberRoleName: undefined,
+        memberRoleExternalId: undefined,
+        adminAccountId: undefined,
+      },
+      investigation: {
+        secureLogGroups: ['/var/log/secure'],
+        logGroupAllowList: ['/var/log/secure'],
+        lookbackDays: 7,
+      },
       logLevel: 'INFO',
+    });
+  });
+
+  it('reads the approval policy and the brakes on containment', () => {
+    // Act
+    const { actions } = loadConfig({
+      ...minimal,
+      APPROVERS: 'U0ALICE,S0SECOPS',
+      READ_ONLY_USERS: 'U0BOB',
+      TWO_PERSON_RULE_MIN_SEVERITY: 'high',
+      APPROVAL_EXPIRY_MINUTES: '10',
+      READ_ONLY_MODE: 'true',
+      ISOLATIONS_PER_HOUR: '2',
+    });
+
+    // Assess
+    expect(actions).toMatchObject({
+      approvers: ['U0ALICE', 'S0SECOPS'],
+      dismissApprovers: ['U0ALICE', 'S0SECOPS'],
+      readOnlyUsers: ['U0BOB'],
+      twoPersonMinSeverity: 'High',
+      approvalExpiryMs: 600_000,
+      readOnlyMode: true,
+      isolationsPerHour: 2,
     });
   });
 
@@ -90,6 +138,9 @@ describe('Function: loadConfig', () => {
     ['ALLOWED_CHANNELS', { ALLOWED_CHANNELS: 'C0OK,#nope' }, 'channel ids'],
     ['SKIP_SECURITYHUB_GUARDDUTY', { SKIP_SECURITYHUB_GUARDDUTY: 'maybe' }, 'true or false'],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'DEBUG, INFO'],
+    ['APPROVERS', { APPROVERS: 'alice' }, 'user-group ids'],
+    ['MEMBER_ROLE_NAME', { MEMBER_ROLE_NAME: 'bad role!' }, 'IAM role name'],
+    ['HOME_ACCOUNT_ID', { HOME_ACCOUNT_ID: '1234' }, '12-digit'],
   ])('fails at start naming %s when it is missing or malformed', (variable, override, words) => {
     // Act & Assess
     let caught: unknown;

@@ -54,7 +54,10 @@ export class AwsClientFactory {
   readonly #sts: () => STSClient;
   readonly #clients = new Map<string, { client: unknown; expiresAt: number }>();
 
-  public constructor(options: AwsClientFactoryOptions, sts: () => STSClient = () => new STSClient({})) {
+  public constructor(
+    options: AwsClientFactoryOptions,
+    sts: () => STSClient = () => new STSClient({})
+  ) {
     this.#options = options;
     this.#sts = sts;
   }
@@ -140,7 +143,9 @@ export class AwsClientFactory {
       return {
         accessKeyId: credentials.AccessKeyId,
         secretAccessKey: credentials.SecretAccessKey,
-        ...(credentials.SessionToken === undefined ? {} : { sessionToken: credentials.SessionToken }),
+        ...(credentials.SessionToken === undefined
+          ? {}
+          : { sessionToken: credentials.SessionToken }),
         ...(credentials.Expiration === undefined ? {} : { expiration: credentials.Expiration }),
       };
     } catch (error) {

@@ -16,6 +16,7 @@ import {
 import { StoreError } from '../../domain/errors';
 import { type Finding, findingInstanceId, resourceLabel } from '../../domain/Finding';
 import type {
+  ActionState,
   AuditEntry,
   CardState,
   DigestItem,
@@ -87,7 +88,8 @@ export class DynamoFindingStore implements FindingStore {
             'channel = if_not_exists(channel, :ch), firstReceivedAt = if_not_exists(firstReceivedAt, :now),',
             'renderedVersion = if_not_exists(renderedVersion, :zero),',
             'lastRenderedAt = if_not_exists(lastRenderedAt, :zero),',
-            'gsi3pk = if_not_exists(gsi3pk, :g3), gsi3sk = if_not_exists(gsi3sk, :g3s)',
+            'gsi3pk = if_not_exists(gsi3pk, :g3), gsi3sk = if_not_exists(gsi3sk, :g3s),',
+            'actions = if_not_exists(actions, :noActions)',
             'ADD version :one',
           ].join(' '),
           ExpressionAttributeValues: {
@@ -104,6 +106,7 @@ export class DynamoFindingStore implements FindingStore {
             ':g3': `DAY#${receivedAt.slice(0, 10)}`,
             ':g3s': `${receivedAt}#${finding.id}`,
             ':one': 1,
+            ':noActions': {},
           },
           ReturnValues: 'ALL_NEW',
         })
@@ -125,6 +128,44 @@ export class DynamoFindingStore implements FindingStore {
   public async getFinding(findingId: string): Promise<FindingRecord | undefined> {
     const item = await this.#get(findingPk(findingId), STATE);
     return item ? toRecord(item) : undefined;
+  }
+
+  public async transitionAction(
+    findingId: string,
+    area: string,
+    input: { from: readonly (string | null)[]; to: ActionState }
+  ): Promise<boolean> {
+    const statuses = input.from.filter((status): status is string => status !== null);
+    const values: Record<string, unknown> = { ':to': input.to, ':one': 1 };
+    statuses.forEach((status, index) => {
+      values[`:s${index}`] = status;
+    });
+    const conditions = [
+      ...(input.from.includes(null) ? ['attribute_not_exists(actions.#area)'] : []),
+      ...(statuses.length > 0
+        ? [`actions.#area.#status IN (${statuses.map((_, index) => `:s${index}`).join(', ')})`]
+        : []),
+    ];
+    if (conditions.length === 0) return false;
+    return this.#conditionalUpdate({
+      Key: { pk: findingPk(findingId), sk: STATE },
+      UpdateExpression: 'SET actions.#area = :to ADD version :one',
+      ConditionExpression: `attribute_exists(pk) AND (${conditions.join(' OR ')})`,
+      ExpressionAttributeNames: {
+        '#area': area,
+        ...(statuses.length > 0 ? { '#status': 'status' } : {}),
+      },
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  public async takeQuota(name: string, bucket: string, cap: number): Promise<boolean> {
+    return this.#conditionalUpdate({
+      Key: { pk: `QUOTA#${name}`, sk: bucket },
+      UpdateExpression: 'ADD used :one',
+      ConditionExpression: 'attribute_not_exists(used) OR used < :cap',
+      ExpressionAttributeValues: { ':one': 1, ':cap': cap },
+    });
   }
 
   public async lockPlacement(findingId: string, now: Date, leaseMs: number): Promise<boolean> {
@@ -438,6 +479,7 @@ const toRecord = (item: Item): FindingRecord => ({
   firstReceivedAt: String(item.firstReceivedAt),
   lastReceivedAt: String(item.lastReceivedAt),
   ...(item.placement === undefined ? {} : { placement: item.placement as Placement }),
+  actions: (item.actions ?? {}) as Record<string, ActionState>,
 });
 
 const toCard = (key: string, item: Item): CardState => ({
