@@ -12,6 +12,30 @@ export interface SlackGateway {
   postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }>;
   /** Replaces the content of an existing message. */
   updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  /** Shows a message to one user only. */
+  postEphemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
+  /** Uploads a text file (e.g. a Markdown report) into a channel, in a thread when `threadTs` is given. */
+  uploadFile(input: {
+    channel: string;
+    threadTs?: string;
+    filename: string;
+    title: string;
+    content: string;
+    comment?: string;
+  }): Promise<void>;
+}
+
+/** How an answer to a slash command or button is delivered through its response_url. */
+export interface ResponseOptions {
+  /** `in_channel` posts for everyone; `ephemeral` (the default) only for the requester. */
+  visibility: 'ephemeral' | 'in_channel';
+  /** Replace the message that carried the button. */
+  replaceOriginal?: boolean;
+}
+
+/** Posts to Slack's response_url (at most 5 uses within 30 minutes). Throws when Slack refuses. */
+export interface ResponseUrlClient {
+  respond(responseUrl: string, message: SlackMessage, options: ResponseOptions): Promise<void>;
 }
 
 /** A link to a message that works in any workspace the reader belongs to. */

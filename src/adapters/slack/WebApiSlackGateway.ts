@@ -53,6 +53,37 @@ export class WebApiSlackGateway implements SlackGateway {
     );
   }
 
+  public async postEphemeral(channel: string, user: string, message: SlackMessage): Promise<void> {
+    await this.#call('chat.postEphemeral', () =>
+      this.#client.chat.postEphemeral({
+        channel,
+        user,
+        text: message.text,
+        blocks: message.blocks,
+      })
+    );
+  }
+
+  public async uploadFile(input: {
+    channel: string;
+    threadTs?: string;
+    filename: string;
+    title: string;
+    content: string;
+    comment?: string;
+  }): Promise<void> {
+    await this.#call('files.uploadV2', () =>
+      this.#client.files.uploadV2({
+        channel_id: input.channel,
+        ...(input.threadTs === undefined ? {} : { thread_ts: input.threadTs }),
+        filename: input.filename,
+        title: input.title,
+        content: input.content,
+        ...(input.comment === undefined ? {} : { initial_comment: input.comment }),
+      } as Parameters<WebClient['files']['uploadV2']>[0])
+    );
+  }
+
   async #call<T>(method: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();

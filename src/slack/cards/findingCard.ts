@@ -38,6 +38,8 @@ export interface FindingCardView {
    * escape any finding- or user-sourced part with `escapeMrkdwn` before passing it.
    */
   status?: string[];
+  /** Buttons of the finding's current action states (Approve, Release, Reopen…), shown first. */
+  extraButtons?: Button[];
 }
 
 /** A message ready for `chat.postMessage` / `chat.update`: notification text and blocks. */
@@ -535,7 +537,8 @@ const isolationTarget = (
   return { instanceId: 'the instance', viaCredentials: false };
 };
 
-const isolateButton = (finding: Finding): Button => {
+/** The Isolate button: danger style, with a confirm dialog naming the instance and its Auto Scaling group. */
+export const isolateButton = (finding: Finding): Button => {
   const target = isolationTarget(finding);
   // Sized so that every sentence fits the 300-character confirm text even for absurd inputs.
   const id = plain(target.instanceId, 30);
@@ -574,12 +577,19 @@ const simpleButton = (action: 'investigate' | 'dismiss', finding: Finding): Butt
   value: finding.id,
 });
 
-const actionsBlock = (finding: Finding, actions: readonly CardAction[]): ActionsBlock => ({
+const actionsBlock = (
+  finding: Finding,
+  actions: readonly CardAction[],
+  extra: readonly Button[]
+): ActionsBlock => ({
   type: 'actions',
   block_id: FINDING_BLOCK_IDS.actions,
-  elements: actions.map((action) =>
-    action === 'isolate' ? isolateButton(finding) : simpleButton(action, finding)
-  ),
+  elements: [
+    ...extra,
+    ...actions.map((action) =>
+      action === 'isolate' ? isolateButton(finding) : simpleButton(action, finding)
+    ),
+  ],
 });
 
 /**
@@ -589,8 +599,9 @@ const actionsBlock = (finding: Finding, actions: readonly CardAction[]): Actions
 export const renderFindingCard = (view: FindingCardView): SlackMessage => {
   const { finding } = view;
   const sections = findingCardSections(finding, view.status);
-  const actions =
-    finding.id.length <= LIMITS.buttonValue ? applicableActions(finding, view.actions) : [];
+  const fits = finding.id.length <= LIMITS.buttonValue;
+  const actions = fits ? applicableActions(finding, view.actions) : [];
+  const extra = fits ? (view.extraButtons ?? []) : [];
   const blocks: KnownBlock[] = [
     sections.header,
     sections.title,
@@ -598,7 +609,7 @@ export const renderFindingCard = (view: FindingCardView): SlackMessage => {
     sections.meta,
     ...(sections.status ? [sections.status] : []),
     ...(sections.links ? [sections.links] : []),
-    ...(actions.length > 0 ? [actionsBlock(finding, actions)] : []),
+    ...(actions.length + extra.length > 0 ? [actionsBlock(finding, actions, extra)] : []),
   ];
   return { text: findingSummaryText(finding), blocks };
 };

@@ -1,0 +1,94 @@
+import { parseJob } from '../../events/parseJob';
+import type { Job, JobKind } from '../../ports/JobQueue';
+import type { Logger } from '../../ports/Logger';
+
+/** One queued message as the worker receives it. */
+export interface QueuedMessage {
+  messageId: string;
+  body: string;
+  /** How many times SQS has delivered it (ApproximateReceiveCount). */
+  receiveCount: number;
+}
+
+/** Runs one job; throws to have it redelivered. Must be idempotent. */
+export type JobHandler = (
+  job: Job,
+  attempt: { receiveCount: number; final: boolean }
+) => Promise<void>;
+
+/** Collaborators of {@link JobRunner}. */
+export interface JobRunnerDeps {
+  handlers: Partial<Record<JobKind, JobHandler>>;
+  /** Called when a job fails on its last delivery, before it moves to the dead-letter queue. */
+  onGiveUp: (job: Job, error: unknown) => Promise<void>;
+  logger: Logger;
+  /** The queue's maxReceiveCount: the delivery with this count is the last. */
+  maxReceiveCount: number;
+}
+
+/**
+ * Runs a batch of queued jobs independently and reports the failed ones, so SQS redelivers only
+ * those (partial batch failures). A job failing on its last delivery is handed to `onGiveUp`
+ * first, so the card can say the job went to the dead-letter queue.
+ */
+export class JobRunner {
+  readonly #deps: JobRunnerDeps;
+
+  public constructor(deps: JobRunnerDeps) {
+    this.#deps = deps;
+  }
+
+  public async run(
+    messages: readonly QueuedMessage[]
+  ): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
+    const failures: { itemIdentifier: string }[] = [];
+    for (const message of messages) {
+      if (!(await this.#runOne(message))) failures.push({ itemIdentifier: message.messageId });
+    }
+    return { batchItemFailures: failures };
+  }
+
+  async #runOne(message: QueuedMessage): Promise<boolean> {
+    const { logger, handlers, maxReceiveCount } = this.#deps;
+    let job: Job;
+    try {
+      job = parseJob(message.body);
+    } catch (error) {
+      // Kept for inspection: it fails every delivery and ends in the dead-letter queue.
+      logger.error('rejected a malformed job message', {
+        messageId: message.messageId,
+        reason: (error as Error).message,
+      });
+      return false;
+    }
+    const handler = handlers[job.kind];
+    if (!handler) {
+      logger.error('no handler for this job kind', { jobId: job.id, kind: job.kind });
+      return false;
+    }
+    const final = message.receiveCount >= maxReceiveCount;
+    try {
+      await handler(job, { receiveCount: message.receiveCount, final });
+      logger.info('job done', { jobId: job.id, kind: job.kind, findingId: job.findingId });
+      return true;
+    } catch (error) {
+      logger.error('job failed', {
+        jobId: job.id,
+        kind: job.kind,
+        findingId: job.findingId,
+        receiveCount: message.receiveCount,
+        code: (error as { code?: string }).code,
+        reason: (error as Error).message,
+      });
+      if (final) {
+        await this.#deps.onGiveUp(job, error).catch((giveUpError: unknown) =>
+          logger.error('could not report a job that gave up', {
+            jobId: job.id,
+            reason: (giveUpError as Error).message,
+          })
+        );
+      }
+      return false;
+    }
+  }
+}

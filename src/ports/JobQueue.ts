@@ -1,0 +1,43 @@
+import type { SlackActor } from './FindingStore';
+
+/** The kinds of slow work the Slack path hands to the worker. */
+export type JobKind =
+  | 'refresh'
+  | 'isolate'
+  | 'release'
+  | 'investigate'
+  | 'dismiss'
+  | 'reopen'
+  | 'report'
+  | 'logs'
+  | 'hub'
+  | 'suppressions'
+  | 'suppression-create'
+  | 'suppression-delete';
+
+/** Where the worker answers: the card's thread, and/or the requester's response_url. */
+export interface JobReply {
+  channel?: string;
+  threadTs?: string;
+  /** Slack's response_url (30 minutes, 5 uses). Never logged. */
+  responseUrl?: string;
+  /** Post the answer in the channel instead of only to the requester. */
+  share?: boolean;
+}
+
+/** One unit of work, as queued. `id` is its idempotency key: the same id is the same request. */
+export interface Job {
+  id: string;
+  kind: JobKind;
+  findingId?: string;
+  requestedBy: SlackActor;
+  requestedAt: string;
+  reply?: JobReply;
+  /** Kind-specific arguments (small, JSON). */
+  args?: Record<string, unknown>;
+}
+
+/** Hands work to the worker (SQS in production). */
+export interface JobQueue {
+  enqueue(job: Job): Promise<void>;
+}

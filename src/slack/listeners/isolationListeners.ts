@@ -1,0 +1,202 @@
+import type { App } from '@slack/bolt';
+import {
+  FORCE_RELEASABLE,
+  hourBucket,
+  ISOLATION,
+  ISOLATION_REQUESTABLE,
+  ISOLATION_RETRYABLE,
+  type IsolationStatus,
+  RELEASABLE,
+} from '../../domain/actions';
+import { findingInstanceId, isAtLeast } from '../../domain/Finding';
+import type { ActionState, FindingRecord, SlackActor } from '../../ports/FindingStore';
+import type { Job } from '../../ports/JobQueue';
+import {
+  auditAction,
+  checkCardAction,
+  type EphemeralClient,
+  type Interaction,
+  interactionOf,
+  type ListenerDeps,
+  tell,
+} from './listenerKit';
+
+/** The isolation buttons' action ids. Every one the card renders has a listener here. */
+export const ISOLATION_ACTION_IDS = {
+  isolate: 'isolate',
+  approve: 'approve',
+  retry: 'retry',
+  release: 'release',
+  forceRelease: 'release_force',
+} as const;
+
+const statusOf = (record: FindingRecord): IsolationStatus | null =>
+  (record.actions[ISOLATION]?.status as IsolationStatus | undefined) ?? null;
+
+const replyTo = (interaction: Interaction, record: FindingRecord): Job['reply'] => ({
+  channel: interaction.channelId ?? record.channel,
+  ...(interaction.messageTs === undefined ? {} : { threadTs: interaction.messageTs }),
+});
+
+/**
+ * Registers Isolate, Approve, Retry, Release and Force release. Each listener authorizes, checks
+ * the recorded state, records the intent with a compare-and-set (so a double tap or a second
+ * approver enqueues nothing twice), enqueues the job and returns: nothing slow runs here.
+ */
+export const registerIsolationListeners = (app: App, deps: ListenerDeps): void => {
+  const enqueue = async (
+    kind: 'isolate' | 'release' | 'refresh',
+    record: FindingRecord,
+    actor: SlackActor,
+    interaction: Interaction,
+    args: Record<string, unknown> = {}
+  ): Promise<void> => {
+    await deps.queue.enqueue({
+      id: `${kind}:${record.finding.id}:${deps.newId()}`,
+      kind,
+      findingId: record.finding.id,
+      requestedBy: actor,
+      requestedAt: deps.clock.now().toISOString(),
+      reply: replyTo(interaction, record),
+      args,
+    });
+  };
+
+  /** Moves to `requested` and queues the isolation, within the hourly cap. */
+  const startIsolation = async (
+    record: FindingRecord,
+    requestedBy: SlackActor,
+    from: readonly (IsolationStatus | null)[],
+    interaction: Interaction,
+    extra: Record<string, unknown> = {}
+  ): Promise<string | undefined> => {
+    const now = deps.clock.now();
+    const requested: ActionState = {
+      status: 'requested',
+      at: now.toISOString(),
+      by: requestedBy,
+      ...extra,
+    };
+    if (
+      !(await deps.store.transitionAction(record.finding.id, ISOLATION, { from, to: requested }))
+    ) {
+      return 'Isolation is already requested or in progress for this finding.';
+    }
+    if (
+      !(await deps.store.takeQuota('isolation', hourBucket(now), deps.options.isolationsPerHour))
+    ) {
+      await deps.store.transitionAction(record.finding.id, ISOLATION, {
+        from: ['requested'],
+        to: { status: 'cancelled', at: now.toISOString(), by: requestedBy, reason: 'hourly cap' },
+      });
+      await enqueue('refresh', record, requestedBy, interaction);
+      return `The cap of ${deps.options.isolationsPerHour} isolations per hour is reached: nothing was changed. Ask an administrator to raise ISOLATIONS_PER_HOUR if this is a real outbreak.`;
+    }
+    await enqueue('isolate', record, requestedBy, interaction);
+    return undefined;
+  };
+
+  const handle = (
+    actionId: string,
+    run: (interaction: Interaction, client: EphemeralClient) => Promise<string | undefined>
+  ) => {
+    app.action(actionId, async ({ ack, body, client }) => {
+      await ack();
+      const interaction = interactionOf(body);
+      const message = await run(interaction, client);
+      if (message !== undefined) await tell(client, interaction, message, deps.logger);
+    });
+  };
+
+  handle(ISOLATION_ACTION_IDS.isolate, async (interaction) => {
+    const checked = await checkCardAction(deps, interaction, 'isolate', 'contain');
+    if (!checked.ok) return checked.message;
+    const { record, actor } = checked;
+    if (findingInstanceId(record.finding) === undefined) {
+      return 'Isolate applies to EC2 instances (and instance credentials) only.';
+    }
+    if (record.finding.archived || record.actions.dismissal?.status === 'dismissed') {
+      return 'This finding is archived or dismissed: reopen it before isolating.';
+    }
+    const status = statusOf(record);
+    if (!ISOLATION_REQUESTABLE.includes(status)) {
+      return `Isolation is ${status} for this finding: nothing to do.`;
+    }
+    const twoPerson =
+      deps.options.twoPersonMinSeverity !== undefined &&
+      isAtLeast(record.finding.severity, deps.options.twoPersonMinSeverity);
+    await auditAction(deps, record.finding.id, actor, 'action.requested', {
+      action: 'isolate',
+      twoPersonRule: twoPerson,
+    });
+    if (!twoPerson) return startIsolation(record, actor, ISOLATION_REQUESTABLE, interaction);
+    const now = deps.clock.now();
+    const waiting: ActionState = {
+      status: 'awaiting-approval',
+      at: now.toISOString(),
+      by: actor,
+      expiresAt: new Date(now.getTime() + deps.options.approvalExpiryMs).toISOString(),
+    };
+    const moved = await deps.store.transitionAction(record.finding.id, ISOLATION, {
+      from: ISOLATION_REQUESTABLE,
+      to: waiting,
+    });
+    if (!moved) return 'Isolation is already requested for this finding.';
+    await enqueue('refresh', record, actor, interaction);
+    return 'Isolation requested. A second approver must confirm it with Approve on the card.';
+  });
+
+  handle(ISOLATION_ACTION_IDS.approve, async (interaction) => {
+    const checked = await checkCardAction(deps, interaction, 'approve', 'contain');
+    if (!checked.ok) return checked.message;
+    const { record, actor } = checked;
+    const state = record.actions[ISOLATION];
+    if (state?.status !== 'awaiting-approval') return 'There is no isolation waiting for approval.';
+    const requester = state.by;
+    if (requester?.userId === actor.userId) {
+      return 'The two-person rule needs a second approver: you requested this isolation.';
+    }
+    const now = deps.clock.now();
+    if (typeof state.expiresAt === 'string' && Date.parse(state.expiresAt) <= now.getTime()) {
+      await deps.store.transitionAction(record.finding.id, ISOLATION, {
+        from: ['awaiting-approval'],
+        to: { status: 'expired', at: now.toISOString(), by: requester ?? actor },
+      });
+      await enqueue('refresh', record, actor, interaction);
+      return 'This request expired before it was approved. Tap Isolate to request it again.';
+    }
+    await auditAction(deps, record.finding.id, actor, 'action.approved', {
+      action: 'isolate',
+      requestedBy: requester?.userId,
+    });
+    return startIsolation(record, requester ?? actor, ['awaiting-approval'], interaction, {
+      approvedBy: actor,
+    });
+  });
+
+  handle(ISOLATION_ACTION_IDS.retry, async (interaction) => {
+    const checked = await checkCardAction(deps, interaction, 'retry', 'contain');
+    if (!checked.ok) return checked.message;
+    const { record, actor } = checked;
+    await auditAction(deps, record.finding.id, actor, 'action.requested', { action: 'retry' });
+    return startIsolation(record, actor, ISOLATION_RETRYABLE, interaction, { retry: true });
+  });
+
+  const release = (force: boolean) => async (interaction: Interaction) => {
+    const action = force ? 'release_force' : 'release';
+    const checked = await checkCardAction(deps, interaction, action, 'contain');
+    if (!checked.ok) return checked.message;
+    const { record, actor } = checked;
+    const moved = await deps.store.transitionAction(record.finding.id, ISOLATION, {
+      from: force ? FORCE_RELEASABLE : RELEASABLE,
+      to: { status: 'release-requested', at: deps.clock.now().toISOString(), by: actor, force },
+    });
+    if (!moved)
+      return `Release is not possible now (isolation is ${statusOf(record) ?? 'not requested'}).`;
+    await auditAction(deps, record.finding.id, actor, 'action.requested', { action, force });
+    await enqueue('release', record, actor, interaction, { force });
+    return undefined;
+  };
+  handle(ISOLATION_ACTION_IDS.release, release(false));
+  handle(ISOLATION_ACTION_IDS.forceRelease, release(true));
+};
