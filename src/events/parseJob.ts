@@ -27,7 +27,10 @@ const jobSchema = z.object({
     .object({
       channel: z.string().max(64).optional(),
       threadTs: z.string().max(64).optional(),
-      responseUrl: z.url().max(2048).optional(),
+      responseUrl: z
+        .url({ protocol: /^https?$/ })
+        .max(2048)
+        .optional(),
       share: z.boolean().optional(),
     })
     .optional(),
