@@ -1,4 +1,9 @@
-import { toReceiveCommandWith } from 'aws-sdk-client-mock-vitest';
+import { allCustomMatcher, type CustomMatcher } from 'aws-sdk-client-mock-vitest';
 import { expect } from 'vitest';
 
-expect.extend({ toReceiveCommandWith });
+expect.extend(allCustomMatcher);
+
+declare module 'vitest' {
+  interface Assertion<T> extends CustomMatcher<T> {}
+  interface AsymmetricMatchersContaining extends CustomMatcher {}
+}

@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -63,7 +63,9 @@ describe('Function: redriveNotifyDlq', () => {
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',
-      Payload: new TextEncoder().encode('{"errorMessage":"Slack is down"}'),
+      Payload: new TextEncoder().encode(
+        '{"errorMessage":"Slack is down"}'
+      ) as InvokeCommandOutput['Payload'],
     });
 
     // Act
