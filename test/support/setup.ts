@@ -1,7 +1,7 @@
-import { allCustomMatcher, type CustomMatcher } from 'aws-sdk-client-mock-vitest';
+import { allCustomMatcherWithAliases, type CustomMatcher } from 'aws-sdk-client-mock-vitest';
 import { expect } from 'vitest';
 
-expect.extend(allCustomMatcher);
+expect.extend(allCustomMatcherWithAliases);
 
 declare module 'vitest' {
   interface Assertion<T> extends CustomMatcher<T> {}
