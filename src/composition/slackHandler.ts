@@ -1,17 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { App, AwsLambdaReceiver, type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { DynamoFindingStore } from '../adapters/dynamodb/DynamoFindingStore';
+import { WebApiSlackDirectory } from '../adapters/slack/WebApiSlackDirectory';
+import { SqsJobQueue } from '../adapters/sqs/SqsJobQueue';
 import { resolveSecret } from '../adapters/ssm/resolveSecret';
-import { type Config, loadConfig } from '../config';
-import type { FindingStore } from '../ports/FindingStore';
-import { messageLink } from '../ports/SlackGateway';
-import { renderFindingLookup } from '../slack/cards/findingLookup';
-import { helpText } from '../slack/commands/helpText';
-import { parseCommand } from '../slack/commands/parseCommand';
-import { escapeMrkdwn } from '../slack/mrkdwn';
-import { refusalReason } from '../slack/requestPolicy';
-import { createDynamoClient, createLogger, createSsmClient } from './clients';
+import { Authorizer } from '../app/authorization/Authorizer';
+import { type Config, loadConfig, requireQueueUrl } from '../config';
+import { systemClock } from '../ports/Clock';
+import { registerCommandListener } from '../slack/listeners/commandListener';
+import { registerIsolationListeners } from '../slack/listeners/isolationListeners';
+import { coreLogger, createDynamoClient, createLogger, createSsmClient } from './clients';
 
 /** The Lambda handler shape Bolt's receiver produces (two arguments: Lambda rejects callbacks). */
 export type SlackHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
@@ -28,31 +29,6 @@ const boltLogger = (logger: Logger): BoltLogger => ({
 });
 
 /**
- * Answers `/guardduty finding <id>` from the store: the finding's current state, ephemeral,
- * with a link to its card or to the digest that gathered it. Never posts a second card.
- */
-const findingAnswer = async (store: FindingStore, findingId: string) => {
-  const record = await store.getFinding(findingId);
-  if (!record) {
-    return {
-      text: `No finding \`${escapeMrkdwn(findingId)}\` has been received by this bot.`,
-    };
-  }
-  const placement = record.placement;
-  const cardKey =
-    placement?.kind === 'digest' ? placement.digestKey : `FINDING#${record.finding.id}`;
-  const card =
-    placement === undefined || placement.kind === 'record-only'
-      ? undefined
-      : await store.getCard(cardKey);
-  const link = card?.ts === undefined ? undefined : messageLink(card.channel, card.ts);
-  return renderFindingLookup(record.finding, {
-    ...(link === undefined ? {} : { cardLink: link }),
-    inDigest: placement?.kind === 'digest',
-  });
-};
-
-/**
  * Wires the Slack request path: Bolt's `AwsLambdaReceiver` (signature verification on, 5-minute
  * replay window), the `/guardduty` command, and an error handler that never turns an error after
  * the acknowledgement into a Slack error. Only DynamoDB is touched here: nothing slow.
@@ -65,6 +41,7 @@ export const createSlackHandler = async (
     resolveSecret(config.slack.botToken, 'SLACK_BOT_TOKEN', createSsmClient),
     resolveSecret(config.slack.signingSecret, 'SLACK_SIGNING_SECRET', createSsmClient),
   ]);
+  const core = coreLogger(logger);
   const store = new DynamoFindingStore({
     client: createDynamoClient(),
     tableName: config.tableName,
@@ -90,37 +67,37 @@ export const createSlackHandler = async (
       retryConfig: { retries: 1 },
     },
   });
-  app.command('/guardduty', async ({ command, ack }) => {
-    const refusal = refusalReason(config.slack, {
-      teamId: command.team_id,
-      channelId: command.channel_id,
-    });
-    if (refusal !== undefined) {
-      logger.warn('refused a command', { userId: command.user_id, channelId: command.channel_id });
-      await ack({ response_type: 'ephemeral', text: refusal });
-      return;
-    }
-    const parsed = parseCommand(command.text);
-    if (parsed.kind === 'finding') {
-      try {
-        await ack({
-          response_type: 'ephemeral',
-          ...(await findingAnswer(store, parsed.findingId)),
-        });
-      } catch (error) {
-        logger.error('finding lookup failed', { reason: (error as Error).message });
-        await ack({
-          response_type: 'ephemeral',
-          text: 'The finding could not be read right now. Try again in a moment.',
-        });
-      }
-      return;
-    }
-    await ack({
-      response_type: 'ephemeral',
-      text: helpText(parsed.kind === 'usage' ? parsed.problem : undefined),
-    });
-  });
+  const listenerDeps = {
+    store,
+    queue: new SqsJobQueue({ client: new SQSClient({}), queueUrl: requireQueueUrl(config) }),
+    authorizer: new Authorizer({
+      directory: new WebApiSlackDirectory({ client: app.client }),
+      policy: {
+        approvers: config.actions.approvers,
+        dismissApprovers: config.actions.dismissApprovers,
+        readOnlyUsers: config.actions.readOnlyUsers,
+        readOnlyMode: config.actions.readOnlyMode,
+        ...(config.slack.teamId === undefined ? {} : { teamId: config.slack.teamId }),
+        ...(config.slack.allowedChannels === undefined
+          ? {}
+          : { allowedChannels: config.slack.allowedChannels }),
+      },
+      logger: core,
+    }),
+    clock: systemClock,
+    logger: core,
+    newId: randomUUID,
+    options: {
+      approvalExpiryMs: config.actions.approvalExpiryMs,
+      isolationsPerHour: config.actions.isolationsPerHour,
+      ...(config.actions.twoPersonMinSeverity === undefined
+        ? {}
+        : { twoPersonMinSeverity: config.actions.twoPersonMinSeverity }),
+    },
+  };
+  registerIsolationListeners(app, listenerDeps);
+
+  registerCommandListener(app, listenerDeps);
 
   app.error(async (error) => {
     logger.error('a Slack listener failed', { code: error.code, reason: error.message });

@@ -9,6 +9,17 @@ export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 /** The bot token the loopback Slack server accepts. */
 export const TEST_BOT_TOKEN = 'xoxb-test-token';
 
+/** The work queue's URL in tests (SQS itself is captured with aws-sdk-client-mock). */
+export const TEST_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/guardduty-bot-work';
+
+/** The workspace's members in tests: two approvers, a read-only responder, someone on no list. */
+export const TEST_USERS = {
+  U0ALICE: 'alice',
+  U0BOB: 'bob',
+  U0READER: 'reader',
+  U0MALLORY: 'mallory',
+} as const;
+
 /** Everything the bot runs against offline: DynamoDB Local (one fresh table) and the Slack server. */
 export interface BotEnvironment {
   /** The configuration variables the bot reads (pass to `loadConfig`). */
@@ -33,6 +44,7 @@ export const startBotEnvironment = async (
   await createTable(dynamoEndpoint, tableName);
   const slack = new SlackServer({ token: TEST_BOT_TOKEN, ...options.slack });
   await slack.start();
+  for (const [id, name] of Object.entries(TEST_USERS)) slack.setUser(id, { name });
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
     AWS_REGION: 'us-east-1',
@@ -50,6 +62,9 @@ export const startBotEnvironment = async (
     SLACK_RETRIES: '2',
     SLACK_TIMEOUT_MS: '5000',
     TABLE_NAME: tableName,
+    QUEUE_URL: TEST_QUEUE_URL,
+    APPROVERS: 'U0ALICE,U0BOB',
+    READ_ONLY_USERS: 'U0READER',
     CARD_UPDATE_INTERVAL_SECONDS: '0',
     LOG_LEVEL: 'ERROR',
     ...options.env,

@@ -134,7 +134,7 @@ describe('Handler: slack', () => {
       expect(JSON.stringify(body.blocks)).toContain(
         `https://slack.com/archives/C0INCIDENTS/p${posted.ts.replace('.', '')}`
       );
-      expect(bot.slack.calls).toHaveLength(0);
+      expect(bot.slack.calls.filter((call) => call.method.startsWith('chat.'))).toHaveLength(0);
     });
 
     it('says so when the finding is unknown', async () => {
@@ -153,10 +153,21 @@ describe('Handler: slack', () => {
       await start({ SLACK_TEAM_ID: 'T0TEST' });
 
       // Act
-      const response = await command('help', { team_id: 'T0OTHER' });
+      const response = await command(`finding ${BRUTE_FORCE_ID}`, { team_id: 'T0OTHER' });
 
       // Assess
       expect(answer(response).text).toContain('only answers its own workspace');
+    });
+
+    it('refuses people who are neither approvers nor read-only responders', async () => {
+      // Prepare
+      await start();
+
+      // Act
+      const response = await command(`finding ${BRUTE_FORCE_ID}`, { user_id: 'U0MALLORY' });
+
+      // Assess
+      expect(answer(response).text).toContain('not on the responders list');
     });
 
     it('refuses channels outside ALLOWED_CHANNELS', async () => {
@@ -164,7 +175,7 @@ describe('Handler: slack', () => {
       await start({ ALLOWED_CHANNELS: 'C0SOMEWHEREELSE' });
 
       // Act
-      const response = await command('help');
+      const response = await command(`finding ${BRUTE_FORCE_ID}`);
 
       // Assess
       expect(answer(response).text).toContain('not enabled in this channel');

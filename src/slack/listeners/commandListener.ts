@@ -1,0 +1,110 @@
+import type { App } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
+import type { FindingStore } from '../../ports/FindingStore';
+import { messageLink } from '../../ports/SlackGateway';
+import { renderFindingLookup } from '../cards/findingLookup';
+import { helpText } from '../commands/helpText';
+import { type GuardDutyCommand, parseCommand } from '../commands/parseCommand';
+import { escapeMrkdwn } from '../mrkdwn';
+import type { ListenerDeps } from './listenerKit';
+
+/** The immediate answer to a command: shown only to the person who ran it. */
+export interface Answer {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+/**
+ * Answers `/guardduty finding <id>` from the store: the finding's current state, with a link to
+ * its card or to the digest that gathered it. Never posts a second card.
+ */
+const findingAnswer = async (store: FindingStore, findingId: string): Promise<Answer> => {
+  const record = await store.getFinding(findingId);
+  if (!record) {
+    return { text: `No finding \`${escapeMrkdwn(findingId)}\` has been received by this bot.` };
+  }
+  const placement = record.placement;
+  const cardKey =
+    placement?.kind === 'digest' ? placement.digestKey : `FINDING#${record.finding.id}`;
+  const card =
+    placement === undefined || placement.kind === 'record-only'
+      ? undefined
+      : await store.getCard(cardKey);
+  const link = card?.ts === undefined ? undefined : messageLink(card.channel, card.ts);
+  return renderFindingLookup(record.finding, {
+    ...(link === undefined ? {} : { cardLink: link }),
+    inDigest: placement?.kind === 'digest',
+  });
+};
+
+/** Extra subcommands registered by other features: each gets the parsed command and answers. */
+export type CommandRoute = (
+  command: GuardDutyCommand,
+  context: {
+    userId: string;
+    userName: string;
+    channelId: string;
+    responseUrl: string;
+    teamId: string;
+  }
+) => Promise<Answer | undefined>;
+
+/**
+ * Registers `/guardduty`, for approvers and read-only responders only (the buttons' policy:
+ * workspace, channel, guests and external users included). Answers are private to the requester.
+ */
+export const registerCommandListener = (
+  app: App,
+  deps: ListenerDeps,
+  routes: readonly CommandRoute[] = []
+): void => {
+  app.command('/guardduty', async ({ command, ack }) => {
+    const decision = await deps.authorizer.check({
+      permission: 'investigate',
+      userId: command.user_id,
+      teamId: command.team_id,
+      channelId: command.channel_id,
+    });
+    if (!decision.allowed) {
+      deps.logger.warn('refused a command', { userId: command.user_id, reason: decision.reason });
+      await ack({ response_type: 'ephemeral', text: `:no_entry: ${decision.reason}` });
+      return;
+    }
+    const parsed = parseCommand(command.text);
+    if (parsed.kind === 'help' || parsed.kind === 'usage') {
+      await ack({
+        response_type: 'ephemeral',
+        text: helpText(parsed.kind === 'usage' ? parsed.problem : undefined),
+      });
+      return;
+    }
+    try {
+      let answer: Answer | undefined;
+      if (parsed.kind === 'finding') answer = await findingAnswer(deps.store, parsed.findingId);
+      for (const route of routes) {
+        answer ??= await route(parsed, {
+          userId: command.user_id,
+          userName: decision.userName,
+          channelId: command.channel_id,
+          responseUrl: command.response_url,
+          teamId: command.team_id,
+        });
+      }
+      await ack({
+        response_type: 'ephemeral',
+        ...(answer ?? {
+          text: helpText(`\`${parsed.kind}\` is not available in this deployment.`),
+        }),
+      });
+    } catch (error) {
+      deps.logger.error('a command failed', {
+        kind: parsed.kind,
+        reason: (error as Error).message,
+      });
+      await ack({
+        response_type: 'ephemeral',
+        text: 'That did not work right now. Try again in a moment.',
+      });
+    }
+  });
+};
