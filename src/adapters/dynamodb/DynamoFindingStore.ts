@@ -26,19 +26,15 @@ import type {
   Placement,
   SaveOutcome,
 } from '../../ports/FindingStore';
+import { type Item, num, toAuditEntry, toCard, toRecord } from './itemMappers';
 
 const STATE = 'STATE';
 const findingPk = (findingId: string): string => `FINDING#${findingId}`;
 const OPTIMISTIC_RETRIES = 8;
 
-type Item = Record<string, unknown>;
-
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
-
-const num = (value: unknown, fallback = 0): number =>
-  typeof value === 'number' ? value : fallback;
 
 /** The identifier GSI `byResource` indexes a finding under. */
 const resourceKey = (finding: Finding): string => {
@@ -384,14 +380,7 @@ export class DynamoFindingStore implements FindingStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
       ExpressionAttributeValues: { ':pk': findingPk(findingId), ':audit': 'AUDIT#' },
     });
-    return items.map((item) => ({
-      at: String(item.at),
-      kind: String(item.kind),
-      actor: String(item.actor),
-      dedupeKey: String(item.dedupeKey),
-      result: String(item.result),
-      ...(item.detail === undefined ? {} : { detail: item.detail as Record<string, unknown> }),
-    }));
+    return items.map(toAuditEntry);
   }
 
   async #get(pk: string, sk: string): Promise<Item | undefined> {
@@ -471,22 +460,3 @@ export class DynamoFindingStore implements FindingStore {
     }
   }
 }
-
-const toRecord = (item: Item): FindingRecord => ({
-  finding: JSON.parse(String(item.findingJson)) as Finding,
-  channel: String(item.channel),
-  version: num(item.version),
-  firstReceivedAt: String(item.firstReceivedAt),
-  lastReceivedAt: String(item.lastReceivedAt),
-  ...(item.placement === undefined ? {} : { placement: item.placement as Placement }),
-  actions: (item.actions ?? {}) as Record<string, ActionState>,
-});
-
-const toCard = (key: string, item: Item): CardState => ({
-  key,
-  channel: String(item.channel),
-  ...(typeof item.ts === 'string' ? { ts: item.ts } : {}),
-  version: num(item.version),
-  renderedVersion: num(item.renderedVersion),
-  lastRenderedAt: num(item.lastRenderedAt),
-});
