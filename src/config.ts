@@ -81,6 +81,8 @@ export interface ActionsConfig {
   dryRun: boolean;
   /** Snapshot every EBS volume before isolating. @default true */
   evidenceSnapshots: boolean;
+  /** How long interfaces stay in the temporary allow-all group so tracked flows become untracked. @default 5 seconds */
+  untrackHoldMs: number;
 }
 
 /** Where the bot acts in AWS. */
@@ -244,6 +246,7 @@ const actionsConfig = (env: Env): ActionsConfig => {
     isolationsPerHour: positiveNumber(env, 'ISOLATIONS_PER_HOUR', 10),
     dryRun: flag(env, 'DRY_RUN', false),
     evidenceSnapshots: flag(env, 'EVIDENCE_SNAPSHOTS', true),
+    untrackHoldMs: positiveNumber(env, 'UNTRACK_HOLD_SECONDS', 5) * 1000,
   };
 };
 

@@ -11,6 +11,11 @@ import { Authorizer } from '../app/authorization/Authorizer';
 import { type Config, loadConfig, requireQueueUrl } from '../config';
 import { systemClock } from '../ports/Clock';
 import { registerCommandListener } from '../slack/listeners/commandListener';
+import { registerDismissalListeners } from '../slack/listeners/dismissalListeners';
+import {
+  queuedCommands,
+  registerInvestigationListeners,
+} from '../slack/listeners/investigationListeners';
 import { registerIsolationListeners } from '../slack/listeners/isolationListeners';
 import { coreLogger, createDynamoClient, createLogger, createSsmClient } from './clients';
 
@@ -96,8 +101,10 @@ export const createSlackHandler = async (
     },
   };
   registerIsolationListeners(app, listenerDeps);
+  registerInvestigationListeners(app, listenerDeps);
+  registerDismissalListeners(app, listenerDeps);
 
-  registerCommandListener(app, listenerDeps);
+  registerCommandListener(app, listenerDeps, [queuedCommands(listenerDeps)]);
 
   app.error(async (error) => {
     logger.error('a Slack listener failed', { code: error.code, reason: error.message });

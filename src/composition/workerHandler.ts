@@ -1,25 +1,48 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AwsClientFactory } from '../adapters/aws/AwsClientFactory';
+import { AwsDismissal } from '../adapters/aws/AwsDismissal';
 import { AwsEc2Containment } from '../adapters/aws/AwsEc2Containment';
 import { AwsGuardDutyStatus } from '../adapters/aws/AwsGuardDutyStatus';
+import { createAwsInvestigationSources } from '../adapters/aws/AwsInvestigationSources';
 import { DynamoFindingStore } from '../adapters/dynamodb/DynamoFindingStore';
 import { DynamoIsolationStateStore } from '../adapters/dynamodb/DynamoIsolationStateStore';
+import { FetchResponseUrlClient } from '../adapters/slack/FetchResponseUrlClient';
 import { WebApiSlackGateway } from '../adapters/slack/WebApiSlackGateway';
 import { resolveSecret } from '../adapters/ssm/resolveSecret';
 import { CardRefresher } from '../app/CardRefresher';
+import { DismissService } from '../app/dismissal/DismissService';
+import { Investigator } from '../app/investigation/Investigator';
 import { IsolationService } from '../app/isolation/IsolationService';
+import { dismissalJobs } from '../app/jobs/dismissalJobs';
+import { investigationGiveUp, investigationJobs } from '../app/jobs/investigationJobs';
 import { isolationJobs } from '../app/jobs/isolationJobs';
 import { type JobHandler, JobRunner } from '../app/jobs/JobRunner';
 import { type Config, loadConfig } from '../config';
+import { isAtLeast } from '../domain/Finding';
 import { systemClock } from '../ports/Clock';
+import type { ContainmentTarget, Ec2Containment, FindingStatusReader } from '../ports/Containment';
+import type { GuardDutyDismissal, SecurityHubWorkflow } from '../ports/Dismissal';
+import type {
+  InstanceLookup,
+  LogSearch,
+  RelatedFindingsSource,
+  SecurityHubSource,
+} from '../ports/Investigation';
 import type { Job } from '../ports/JobQueue';
 import { cardRenderer } from '../slack/cards/cardRenderer';
+import {
+  renderHubResult,
+  renderInvestigation,
+  renderLogSearch,
+} from '../slack/cards/investigationReport';
 import {
   renderIsolationPlan,
   renderIsolationReport,
   renderReleaseReport,
 } from '../slack/cards/isolationReport';
+import { parseCommand } from '../slack/commands/parseCommand';
+import { buildSuppressionConfirmation, renderSuppressionList } from '../slack/views/dismissModal';
 import {
   coreLogger,
   createDynamoClient,
@@ -34,24 +57,53 @@ export type WorkerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 /** The work queue's redrive policy: the third delivery is the last (serverless.yml `maxReceiveCount`). */
 export const MAX_RECEIVE_COUNT = 3;
 
+/** The AWS side of the worker, behind ports: the real account, or the demo's in-memory one. */
+export interface WorkerPorts {
+  containment: (target: ContainmentTarget) => Ec2Containment;
+  findingStatus: (target: ContainmentTarget) => FindingStatusReader;
+  investigation: {
+    instances: InstanceLookup;
+    relatedFindings: RelatedFindingsSource;
+    securityHub: SecurityHubSource;
+    logs: LogSearch;
+  };
+  dismissal: GuardDutyDismissal & SecurityHubWorkflow;
+}
+
+/** The worker's ports on AWS: clients per finding account, assuming the member role where configured. */
+export const awsWorkerPorts = (config: Config): WorkerPorts => {
+  const aws = new AwsClientFactory({
+    homeAccountId: config.aws.homeAccountId,
+    memberRoleName: config.aws.memberRoleName,
+    memberRoleExternalId: config.aws.memberRoleExternalId,
+  });
+  return {
+    containment: (target) => AwsEc2Containment.forTarget(aws, target),
+    findingStatus: (target) => AwsGuardDutyStatus.forTarget(aws, target),
+    investigation: createAwsInvestigationSources(aws, systemClock),
+    dismissal: new AwsDismissal({ clients: aws }),
+  };
+};
+
 /**
- * Wires the worker: the store, Slack, the AWS clients per finding account (assuming the member
- * role where configured), and one handler per job kind.
+ * Wires the worker: the store, Slack, the AWS ports, and one handler per job kind. Every handler
+ * is idempotent: SQS may deliver a job more than once, and a failed one is retried up to
+ * {@link MAX_RECEIVE_COUNT} times before it lands in the dead-letter queue and its card says so.
  */
 export const createWorkerHandler = async (
   config: Config = loadConfig(),
   logger: Logger = createLogger(config),
-  aws: AwsClientFactory = new AwsClientFactory({
-    homeAccountId: config.aws.homeAccountId,
-    memberRoleName: config.aws.memberRoleName,
-    memberRoleExternalId: config.aws.memberRoleExternalId,
-  })
+  ports: WorkerPorts = awsWorkerPorts(config)
 ): Promise<WorkerHandler> => {
   const core = coreLogger(logger);
   const token = await resolveSecret(config.slack.botToken, 'SLACK_BOT_TOKEN', createSsmClient);
   const dynamo = createDynamoClient();
   const store = new DynamoFindingStore({ client: dynamo, tableName: config.tableName });
   const slack = new WebApiSlackGateway(createSlackClient(config, token));
+  const responses = new FetchResponseUrlClient({
+    apiUrl: config.slack.apiUrl,
+    timeoutMs: config.slack.timeoutMs,
+  });
   const cards = new CardRefresher({
     store,
     slack,
@@ -61,14 +113,21 @@ export const createWorkerHandler = async (
     intervalMs: config.cardUpdateIntervalMs,
   });
   const audit = store.appendAudit.bind(store);
+  const home = {
+    accountId: config.aws.homeAccountId ?? config.aws.adminAccountId ?? '000000000000',
+    region: config.aws.defaultRegion,
+  };
+  const twoPerson = (severity: number): boolean =>
+    config.actions.twoPersonMinSeverity !== undefined &&
+    isAtLeast(severity, config.actions.twoPersonMinSeverity);
 
   const isolation = isolationJobs({
     store,
     cards,
     slack,
     engine: new IsolationService({
-      containment: (target) => AwsEc2Containment.forTarget(aws, target),
-      findingStatus: (target) => AwsGuardDutyStatus.forTarget(aws, target),
+      containment: ports.containment,
+      findingStatus: ports.findingStatus,
       state: new DynamoIsolationStateStore({ client: dynamo, tableName: config.tableName }),
       audit,
       clock: systemClock,
@@ -76,7 +135,7 @@ export const createWorkerHandler = async (
       options: {
         evidenceSnapshots: config.actions.evidenceSnapshots,
         dryRun: config.actions.dryRun,
-        tempGroupHoldMs: 5000,
+        tempGroupHoldMs: config.actions.untrackHoldMs,
       },
     }),
     render: {
@@ -90,17 +149,100 @@ export const createWorkerHandler = async (
     logger: core,
   });
 
+  const investigation = investigationJobs({
+    store,
+    cards,
+    slack,
+    responses,
+    logger: core,
+    engine: new Investigator({
+      ...ports.investigation,
+      clock: systemClock,
+      logger: core,
+      options: {
+        secureLogGroups: config.investigation.secureLogGroups,
+        logGroupAllowList: config.investigation.logGroupAllowList,
+        lookbackDays: config.investigation.lookbackDays,
+      },
+    }),
+    parse: (text) => {
+      const parsed = parseCommand(text);
+      return parsed.kind === 'logs' || parsed.kind === 'hub' ? parsed : undefined;
+    },
+    render: {
+      investigation: renderInvestigation,
+      logSearch: renderLogSearch,
+      hub: renderHubResult,
+    },
+    home,
+    clock: systemClock,
+  });
+
+  const dismissal = dismissalJobs({
+    store,
+    cards,
+    slack,
+    responses,
+    logger: core,
+    service: new DismissService({
+      guardDuty: ports.dismissal,
+      securityHub: ports.dismissal,
+      audit,
+      now: () => systemClock.now(),
+      options: {
+        ...(config.aws.adminAccountId === undefined
+          ? {}
+          : { adminTarget: { accountId: config.aws.adminAccountId } }),
+      },
+    }),
+    render: {
+      suppressionConfirmation: ({
+        record,
+        ruleName,
+        description,
+        requestedBy,
+        approvalsRequired,
+      }) =>
+        buildSuppressionConfirmation({
+          finding: record.finding,
+          ruleName,
+          description,
+          requestedBy,
+          approvalsRequired,
+          value: record.finding.id,
+        }),
+      suppressionList: (rules, scope) => renderSuppressionList(rules, { scope }),
+    },
+    adminTarget: {
+      accountId: config.aws.adminAccountId ?? home.accountId,
+      region: config.aws.defaultRegion,
+    },
+    suppressionApprovals: (record) => (twoPerson(record.finding.severity) ? 2 : 1),
+    clock: systemClock,
+  });
+
   const handlers: Partial<Record<Job['kind'], JobHandler>> = {
     refresh: async (job) => {
       if (job.findingId !== undefined) await cards.refresh(job.findingId);
     },
     isolate: isolation.isolate,
     release: isolation.release,
+    investigate: investigation.investigate,
+    logs: investigation.logs,
+    hub: investigation.hub,
+    dismiss: dismissal.dismiss,
+    reopen: dismissal.reopen,
+    report: dismissal.report,
+    suppressions: dismissal.suppressions,
+    'suppression-create': dismissal['suppression-create'],
+    'suppression-delete': dismissal['suppression-delete'],
   };
   const runner = new JobRunner({
     handlers,
     onGiveUp: async (job, error) => {
-      if (job.kind === 'isolate' || job.kind === 'release') await isolation.giveUp(job, error);
+      await isolation.giveUp(job, error);
+      await investigationGiveUp({ store, cards, clock: systemClock }, job, error);
+      await dismissal.giveUp(job, error);
     },
     logger: core,
     maxReceiveCount: MAX_RECEIVE_COUNT,

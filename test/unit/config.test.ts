@@ -47,6 +47,7 @@ describe('Function: loadConfig', () => {
         isolationsPerHour: 10,
         dryRun: false,
         evidenceSnapshots: true,
+        untrackHoldMs: 5000,
       },
       aws: {
         homeAccountId: undefined,

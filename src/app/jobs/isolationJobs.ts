@@ -217,7 +217,7 @@ export const isolationJobs = (
   };
 
   const giveUp = async (job: Job, error: unknown): Promise<void> => {
-    if (job.findingId === undefined) return;
+    if (job.findingId === undefined || (job.kind !== 'isolate' && job.kind !== 'release')) return;
     const failed = job.kind === 'release' ? 'release-failed' : 'failed';
     const from =
       job.kind === 'release' ? ['release-requested', 'releasing'] : ['requested', 'in-progress'];

@@ -213,9 +213,34 @@ const dismissalPanel = (record: FindingRecord): CardPanel => {
   }
 };
 
+const REPORTABLE_ISOLATION = [
+  'isolated',
+  'partial',
+  'drift',
+  'released',
+  'release-partial',
+  'release-failed',
+];
+
+/** Report: once the finding was contained or dismissed, there is an incident to write up. */
+const reportPanel = (record: FindingRecord): CardPanel => {
+  const contained = REPORTABLE_ISOLATION.includes(record.actions[ISOLATION]?.status ?? '');
+  const dismissed = record.actions[DISMISSAL]?.status === 'dismissed';
+  return {
+    actions: [],
+    status: [],
+    buttons: contained || dismissed ? [button('report', 'Report', record.finding.id)] : [],
+  };
+};
+
 /** Combines the panels of every action area, in the card's order: isolation, investigation, dismissal. */
 export const cardPanel = (record: FindingRecord): CardPanel => {
-  const panels = [isolationPanel(record), investigationPanel(record), dismissalPanel(record)];
+  const panels = [
+    isolationPanel(record),
+    investigationPanel(record),
+    dismissalPanel(record),
+    reportPanel(record),
+  ];
   return {
     actions: panels.flatMap((panel) => panel.actions),
     status: panels.flatMap((panel) => panel.status),

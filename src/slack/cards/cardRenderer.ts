@@ -8,13 +8,13 @@ import { type CardAction, renderFindingCard } from './findingCard';
  * The card buttons this deployment has listeners and workers for. A button is only ever rendered
  * once its action is implemented end to end.
  */
-export const IMPLEMENTED_ACTIONS: readonly CardAction[] = [];
+export const IMPLEMENTED_ACTIONS: readonly CardAction[] = ['isolate', 'investigate', 'dismiss'];
 
 /** The state buttons each implemented action brings (Approve, Release, Reopen…). */
 const STATE_BUTTONS: Record<CardAction, readonly string[]> = {
   isolate: ['approve', 'retry', 'release', 'release_force'],
   investigate: [],
-  dismiss: ['reopen'],
+  dismiss: ['reopen', 'report'],
 };
 
 const implementedButtons = new Set(IMPLEMENTED_ACTIONS.flatMap((action) => STATE_BUTTONS[action]));

@@ -272,8 +272,13 @@ export const applicableActions = (
   ACTION_ORDER.filter((action) => implemented.includes(action) && applies(action, finding));
 
 /** Plain text for a plain_text object: one line, never empty, at most `max` long. */
+/**
+ * Plain text is not parsed by Slack, but finding-sourced angle brackets are still swapped for
+ * look-alikes so that no copy of the text (notifications, exports, other clients) can carry a
+ * `<!here>` or a link: defence in depth for the confirm dialog and the header.
+ */
 const plain = (text: string, max: number): string =>
-  truncate(text.replace(/\s+/g, ' ').trim() || '—', max);
+  truncate(text.replace(/\s+/g, ' ').trim().replace(/</g, '‹').replace(/>/g, '›') || '—', max);
 
 const plainText = (text: string, max: number): PlainTextElement => ({
   type: 'plain_text',

@@ -17,6 +17,7 @@ export type GuardDutyCommand =
   | { kind: 'help' }
   | { kind: 'finding'; findingId: string }
   | { kind: 'report'; findingId: string }
+  | { kind: 'suppressions' }
   | LogsCommand
   | HubCommand
   | { kind: 'usage'; problem: string };
@@ -379,6 +380,10 @@ export const parseCommand = (text: string): GuardDutyCommand => {
       return parseLogs(text.trim().slice(verb.length));
     case 'hub':
       return parseHub(text.trim().slice(verb.length));
+    case 'suppressions':
+      return rest.length === 0
+        ? { kind: 'suppressions' }
+        : { kind: 'usage', problem: '`suppressions` takes no arguments.' };
     default:
       return { kind: 'usage', problem: `Unknown subcommand \`${quote(verb.slice(0, 30), 30)}\`.` };
   }

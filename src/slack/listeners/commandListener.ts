@@ -46,6 +46,8 @@ export type CommandRoute = (
     channelId: string;
     responseUrl: string;
     teamId: string;
+    /** The command's text as typed, for the worker to parse again. */
+    text: string;
   }
 ) => Promise<Answer | undefined>;
 
@@ -88,6 +90,7 @@ export const registerCommandListener = (
           channelId: command.channel_id,
           responseUrl: command.response_url,
           teamId: command.team_id,
+          text: command.text,
         });
       }
       await ack({

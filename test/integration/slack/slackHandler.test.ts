@@ -98,9 +98,11 @@ describe('Handler: slack', () => {
 
       // Assess
       const { text } = answer(response);
-      expect(text).toContain('/guardduty finding <finding-id>');
+      expect(text).toContain('/guardduty finding &lt;finding-id&gt;');
       expect(text).toContain('/guardduty help');
-      expect(text).not.toMatch(/isolate|investigate|dismiss/i);
+      for (const subcommand of ['logs', 'hub', 'report', 'suppressions']) {
+        expect(text).toContain(`/guardduty ${subcommand}`);
+      }
     });
 
     it('answers a malformed command with the precise problem and the help', async () => {

@@ -25,6 +25,14 @@ const problemOf = (text: string): string => {
 
 describe('Function: parseCommand', () => {
   it.each([
+    ['suppressions', { kind: 'suppressions' }],
+    ['suppressions all', { kind: 'usage', problem: '`suppressions` takes no arguments.' }],
+  ])('parses "%s"', (text, expected) => {
+    // Act & Assess
+    expect(parseCommand(text)).toStrictEqual(expected);
+  });
+
+  it.each([
     ['', { kind: 'help' }],
     ['help', { kind: 'help' }],
     ['  HELP  ', { kind: 'help' }],
@@ -354,7 +362,7 @@ describe('Function: parseDuration', () => {
 });
 
 describe('Function: helpText', () => {
-  it('lists every subcommand with an example, and no action the command cannot take', () => {
+  it('lists every subcommand with an example, and the card buttons', () => {
     // Act
     const text = helpText();
 
@@ -364,10 +372,13 @@ describe('Function: helpText', () => {
       '/guardduty logs i-0a1b2c3d4e5f60718 ssh-accepted --since 7d',
       '/guardduty hub 203.0.113.45',
       '/guardduty report 8cc4f1f7b2a64e0f9d1b3a5c7e9f0a12',
+      '/guardduty suppressions',
       '/guardduty help',
     ]) {
       expect(text).toContain(example);
     }
-    expect(text).not.toMatch(/isolate|investigate|dismiss/i);
+    for (const button of ['Isolate', 'Release', 'Investigate', 'Dismiss', 'Report']) {
+      expect(text).toContain(`*${button}*`);
+    }
   });
 });
