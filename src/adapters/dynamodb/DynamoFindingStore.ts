@@ -156,6 +156,7 @@ export class DynamoFindingStore implements FindingStore {
   }
 
   public async takeQuota(name: string, bucket: string, cap: number): Promise<boolean> {
+    if (cap < 1) return false;
     return this.#conditionalUpdate({
       Key: { pk: `QUOTA#${name}`, sk: bucket },
       UpdateExpression: 'ADD used :one',

@@ -120,7 +120,7 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
     }
     const status = statusOf(record);
     if (!ISOLATION_REQUESTABLE.includes(status)) {
-      return `Isolation is ${status} for this finding: nothing to do.`;
+      return `Isolation is already ${status} for this finding: nothing to do.`;
     }
     const twoPerson =
       deps.options.twoPersonMinSeverity !== undefined &&
