@@ -9,6 +9,7 @@ import type { SlackGateway, SlackMessage } from '../../ports/SlackGateway';
 import { type CardRefresher, findingCardKey } from '../CardRefresher';
 import type { IsolationRequest, ReleaseRequest } from '../isolation/IsolationService';
 import type { JobHandler } from './JobRunner';
+import { postInThread } from './replies';
 
 /** The isolation engine as the jobs use it (`IsolationService`). */
 export interface IsolationEngine {
@@ -145,17 +146,16 @@ export const isolationJobs = (
     });
     if (!moved) return;
     const card = await deps.store.getCard(findingCardKey(record.finding.id));
-    const channel = card?.channel ?? job.reply?.channel ?? record.channel;
     const threadTs = card?.ts ?? job.reply?.threadTs;
-    try {
-      await deps.slack.postMessage(channel, report, threadTs);
-    } catch (error) {
-      // The state is recorded and the card shows it; the report is in the audit stream too.
-      deps.logger.error('could not post the thread report', {
-        findingId: record.finding.id,
-        reason: (error as Error).message,
-      });
-    }
+    // The state is recorded and the card shows it: the thread report is the detail.
+    await postInThread(
+      deps,
+      {
+        channel: card?.channel ?? job.reply?.channel ?? record.channel,
+        ...(threadTs === undefined ? {} : { threadTs }),
+      },
+      report
+    );
     await deps.cards.refresh(record.finding.id);
   };
 

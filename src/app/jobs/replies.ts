@@ -49,7 +49,7 @@ export const replyToRequester = async (
 
 /** Posts in the thread of a finding's card (or the channel, when the card has no ts). */
 export const postInThread = async (
-  deps: ReplyDeps,
+  deps: Pick<ReplyDeps, 'slack' | 'logger'>,
   where: { channel: string; threadTs?: string },
   message: SlackMessage
 ): Promise<void> => {
