@@ -19,7 +19,6 @@ import {
   UNTRACK_GROUP_TAG,
   untrackGroupName,
 } from '../../src/domain/isolation';
-import type { Clock } from '../../src/ports/Clock';
 import type {
   ContainmentTarget,
   Ec2Containment,
@@ -782,28 +781,7 @@ export class FakeAuditLog {
   }
 }
 
-/** A clock that starts at a fixed time and whose `sleep` advances it at once. */
-export class FakeClock implements Clock {
-  readonly sleeps: number[] = [];
-  #now: number;
-
-  public constructor(start = '2025-03-11T15:00:00.000Z') {
-    this.#now = Date.parse(start);
-  }
-
-  public now(): Date {
-    return new Date(this.#now);
-  }
-
-  public async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.#now += ms;
-  }
-
-  public advance(ms: number): void {
-    this.#now += ms;
-  }
-}
+export { FakeClock } from './FakeClock';
 
 /** A GuardDuty instance finding for an instance of the fake account, showing its groups now. */
 export const findingFor = (

@@ -4,7 +4,6 @@ import type {
   InvestigationTarget,
   RelatedFinding,
 } from '../../src/domain/investigation';
-import type { Clock } from '../../src/ports/Clock';
 import type {
   InstanceLookup,
   LogQuery,
@@ -18,31 +17,17 @@ import type {
 } from '../../src/ports/Investigation';
 import type { Logger } from '../../src/ports/Logger';
 
+import { FakeClock as BaseClock } from './FakeClock';
+
 /**
  * In-memory fakes of the investigation ports, modelled on the workshop's account. Each records
  * the queries it received and can be told to fail with any error.
  */
 
-/** A clock whose sleeps advance its time at once. */
-export class FakeClock implements Clock {
-  public readonly sleeps: number[] = [];
-  #now: number;
-
+/** The investigation tests' clock: the brute-force finding's last update. */
+export class FakeClock extends BaseClock {
   public constructor(iso = '2025-03-11T14:05:12.870Z') {
-    this.#now = Date.parse(iso);
-  }
-
-  public now(): Date {
-    return new Date(this.#now);
-  }
-
-  public async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.#now += ms;
-  }
-
-  public advance(ms: number): void {
-    this.#now += ms;
+    super(iso);
   }
 }
 
