@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../../../src/adapters/dynamodb/tableDefinition';
+import { MAX_RECEIVE_COUNT } from '../../../src/composition/workerHandler';
 
 /**
  * Packages the service exactly as a deployment would (`osls package`: serverless-esbuild bundles the
@@ -16,9 +17,32 @@ import { tableDefinition } from '../../../src/adapters/dynamodb/tableDefinition'
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const osls = join(repoRoot, 'node_modules', 'osls', 'bin', 'serverless.js');
 
+/** Optional settings passed to every function; empty in the template means "the default". */
+const OPTIONAL_SETTINGS = [
+  'DISMISS_APPROVERS',
+  'READ_ONLY_USERS',
+  'TWO_PERSON_RULE_MIN_SEVERITY',
+  'APPROVAL_EXPIRY_MINUTES',
+  'READ_ONLY_MODE',
+  'ISOLATIONS_PER_HOUR',
+  'DRY_RUN',
+  'EVIDENCE_SNAPSHOTS',
+  'UNTRACK_HOLD_SECONDS',
+  'MEMBER_ROLE_NAME',
+  'MEMBER_ROLE_EXTERNAL_ID',
+  'ADMIN_ACCOUNT_ID',
+  'SECURE_LOG_GROUPS',
+  'LOG_GROUP_ALLOWLIST',
+  'INVESTIGATION_LOOKBACK_DAYS',
+  'POST_BUDGET_PER_SECOND',
+  'POST_BUDGET_BURST',
+  'CARD_UPDATE_INTERVAL_SECONDS',
+] as const;
+
 /** Settings serverless.yml reads from the environment: cleared so the defaults are what is checked. */
-const SETTINGS =
-  /^(AWS_|SLACK_)|^(ALLOWED_CHANNELS|APPROVERS|ROUTING_RULES|MIN_POST_SEVERITY|LOG_LEVEL|ALARM_EMAIL)$/;
+const SETTINGS = new RegExp(
+  `^(AWS_|SLACK_)|^(ALLOWED_CHANNELS|APPROVERS|ROUTING_RULES|MIN_POST_SEVERITY|LOG_LEVEL|ALARM_EMAIL|LOG_GROUP_ARN_PATTERN|${OPTIONAL_SETTINGS.join('|')})$`
+);
 
 interface Resource {
   Type: string;
@@ -77,6 +101,83 @@ const zipEntries = (path: string): string[] => {
 
 const actionsOf = (statement: Statement): string[] =>
   statement.Action === undefined ? [] : ([] as string[]).concat(statement.Action);
+const resourcesOf = (statement: Statement): unknown[] =>
+  ([] as unknown[]).concat(statement.Resource);
+
+/** `!Sub` of an ARN in this stack's partition, Region and account. */
+const arn = (service: string, rest: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${rest}`,
+});
+const ec2Arn = (type: string) => arn('ec2', `${type}/*`);
+const SNAPSHOT_ARN = { 'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}::snapshot/*` };
+const HUB_ARN = arn('securityhub', 'hub/default');
+
+/** What isolation and release call (GuardDuty: the stale-finding check before acting). */
+const ISOLATION_ACTIONS = [
+  'guardduty:GetFindings',
+  'ec2:DescribeInstances',
+  'ec2:DescribeInstanceAttribute',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSnapshots',
+  'ec2:CreateSnapshot',
+  'ec2:CreateTags',
+  'ec2:DeleteTags',
+  'ec2:ModifyInstanceAttribute',
+  'ec2:CreateSecurityGroup',
+  'ec2:RevokeSecurityGroupEgress',
+  'ec2:RevokeSecurityGroupIngress',
+  'ec2:AuthorizeSecurityGroupIngress',
+  'ec2:AuthorizeSecurityGroupEgress',
+  'ec2:ModifyNetworkInterfaceAttribute',
+  'autoscaling:DescribeAutoScalingInstances',
+  'autoscaling:EnterStandby',
+  'autoscaling:ExitStandby',
+  'autoscaling:DetachInstances',
+  'autoscaling:AttachInstances',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetHealth',
+  'elasticloadbalancing:DeregisterTargets',
+  'elasticloadbalancing:RegisterTargets',
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'elasticloadbalancing:DeregisterInstancesFromLoadBalancer',
+  'elasticloadbalancing:RegisterInstancesWithLoadBalancer',
+];
+/** What Investigate, `/guardduty logs` and `/guardduty hub` call. */
+const INVESTIGATION_ACTIONS = [
+  'ec2:DescribeInstances',
+  'guardduty:ListDetectors',
+  'guardduty:ListFindings',
+  'guardduty:GetFindings',
+  'securityhub:GetFindings',
+  'logs:FilterLogEvents',
+];
+/** What Dismiss, Reopen and the suppression rules call. */
+const DISMISSAL_ACTIONS = [
+  'guardduty:ArchiveFindings',
+  'guardduty:UnarchiveFindings',
+  'guardduty:UpdateFindingsFeedback',
+  'guardduty:CreateFilter',
+  'guardduty:GetFilter',
+  'guardduty:ListFilters',
+  'guardduty:DeleteFilter',
+  'guardduty:TagResource',
+  'securityhub:BatchUpdateFindings',
+];
+/** Actions without resource-level permissions: the only ones that may be granted on "*". */
+const NO_RESOURCE_LEVEL = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeInstanceAttribute',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSnapshots',
+  'autoscaling:DescribeAutoScalingInstances',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetHealth',
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'guardduty:ListDetectors',
+];
+/** Services only the worker may touch. */
+const WORKER_ONLY_SERVICES =
+  /^(ec2|guardduty|logs|securityhub|autoscaling|elasticloadbalancing|sts|iam):/;
 
 describe('the packaged deployment (osls package)', () => {
   let outDir: string;
@@ -148,8 +249,31 @@ describe('the packaged deployment (osls package)', () => {
     const role = resource(functionId).Properties.Role as { 'Fn::GetAtt': [string, string] };
     return role['Fn::GetAtt'][0];
   };
+  /** Policies attached to a role from outside it (AWS::IAM::RolePolicy / AWS::IAM::Policy). */
+  const attachedPolicies = (roleId: string) =>
+    [...ofType('AWS::IAM::RolePolicy'), ...ofType('AWS::IAM::Policy')].filter(([, policy]) => {
+      const { RoleName, Roles } = policy.Properties as { RoleName?: unknown; Roles?: unknown[] };
+      return [RoleName, ...(Roles ?? [])].some((role) => isDeepStrictEqual(role, { Ref: roleId }));
+    });
+  /** Every statement a role may carry: its own policies and the policies attached to it. */
+  const allStatementsOf = (roleId: string): Statement[] => [
+    ...statementsOf(roleId),
+    ...attachedPolicies(roleId).flatMap(
+      ([, policy]) =>
+        (policy.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument
+          .Statement
+    ),
+  ];
+  const grantedActions = (roleId: string): string[] =>
+    [...new Set(allStatementsOf(roleId).flatMap(actionsOf))].sort();
+  const statementsWith = (roleId: string, action: string): Statement[] =>
+    allStatementsOf(roleId).filter((statement) => actionsOf(statement).includes(action));
 
-  const FUNCTIONS = { notify: 'NotifyLambdaFunction', slack: 'SlackLambdaFunction' } as const;
+  const FUNCTIONS = {
+    notify: 'NotifyLambdaFunction',
+    slack: 'SlackLambdaFunction',
+    worker: 'WorkerLambdaFunction',
+  } as const;
 
   it('routes GuardDuty findings from the default event bus to notify', () => {
     const rules = ofType('AWS::Events::Rule').map(([, rule]) => rule.Properties);
@@ -252,7 +376,7 @@ describe('the packaged deployment (osls package)', () => {
     expect(Properties.GlobalSecondaryIndexes).toEqual(expected.GlobalSecondaryIndexes);
   });
 
-  it('runs both functions on nodejs22.x, arm64, with the table and Slack parameter names', () => {
+  it('runs every function on nodejs22.x, arm64, with the table, queue and Slack parameter names', () => {
     for (const [name, logicalId] of Object.entries(FUNCTIONS)) {
       const fn = resource(logicalId).Properties;
       expect(fn).toMatchObject({
@@ -263,9 +387,13 @@ describe('the packaged deployment (osls package)', () => {
       const variables = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(variables).toMatchObject({
         TABLE_NAME: { Ref: 'BotTable' },
+        QUEUE_URL: { Ref: 'WorkQueue' },
+        HOME_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
         SLACK_BOT_TOKEN_PARAM: BOT_TOKEN_PARAM,
         SLACK_SIGNING_SECRET_PARAM: SIGNING_SECRET_PARAM,
       });
+      // Present, and empty when not configured: src/config.ts then applies its default.
+      for (const setting of OPTIONAL_SETTINGS) expect(variables[setting], setting).toBe('');
       for (const required of ['SLACK_CHANNEL_ID', 'SLACK_BOT_ID', 'SLACK_BOT_USER_ID']) {
         expect(variables).toHaveProperty(required);
       }
@@ -285,13 +413,23 @@ describe('the packaged deployment (osls package)', () => {
         .map(([id]) => id)
         .sort()
     ).toEqual([...new Set(functionRoles)].sort());
+    // Policies created outside a role attach to a function's role, never to another principal.
+    const attached = Object.values(FUNCTIONS).flatMap((id) =>
+      attachedPolicies(roleOf(id)).map(([policyId]) => policyId)
+    );
+    expect(
+      [...ofType('AWS::IAM::RolePolicy'), ...ofType('AWS::IAM::Policy')].map(([id]) => id).sort()
+    ).toEqual(attached.sort());
+    expect(ofType('AWS::IAM::ManagedPolicy')).toEqual([]);
+    expect(ofType('AWS::IAM::User')).toEqual([]);
   });
 
   it('grants no wildcard action, no managed policy and no way to delete items', () => {
     for (const [roleId, role] of deployedRoles()) {
       expect(role.Properties.ManagedPolicyArns ?? [], roleId).toEqual([]);
-      for (const statement of statementsOf(roleId)) {
+      for (const statement of allStatementsOf(roleId)) {
         expect(statement.NotAction, roleId).toBeUndefined();
+        expect(statement.Effect, roleId).toBe('Allow');
         for (const action of actionsOf(statement)) {
           expect(action, roleId).not.toContain('*');
           expect(action, roleId).not.toMatch(
@@ -306,6 +444,7 @@ describe('the packaged deployment (osls package)', () => {
     const expected = {
       notify: ['ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
       slack: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
+      worker: ['ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
     };
     const tableArn = getAtt('BotTable', 'Arn');
     const indexArn = { 'Fn::Sub': `\${BotTable.Arn}/index/*` };
@@ -330,18 +469,265 @@ describe('the packaged deployment (osls package)', () => {
     }
   });
 
-  it('lets notify, and only notify, send to its dead-letter queue', () => {
-    const sends = (logicalId: string) =>
-      statementsOf(roleOf(logicalId)).filter((statement) =>
+  it('lets notify send only to its dead-letter queue, slack only to the work queue', () => {
+    const sqs = (logicalId: string) =>
+      allStatementsOf(roleOf(logicalId)).filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('sqs:'))
       );
-    expect(sends(FUNCTIONS.notify)).toEqual([
+    expect(sqs(FUNCTIONS.notify)).toEqual([
       expect.objectContaining({
         Action: ['sqs:SendMessage'],
         Resource: [getAtt('NotifyDeadLetterQueue', 'Arn')],
       }),
     ]);
-    expect(sends(FUNCTIONS.slack)).toEqual([]);
+    expect(sqs(FUNCTIONS.slack)).toEqual([
+      expect.objectContaining({
+        Action: ['sqs:SendMessage'],
+        Resource: [getAtt('WorkQueue', 'Arn')],
+      }),
+    ]);
+  });
+
+  it('lets the worker consume the work queue, once, and send to no queue', () => {
+    const sqs = allStatementsOf(roleOf(FUNCTIONS.worker)).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('sqs:'))
+    );
+    // One statement (the plugin's, for the SQS event): not duplicated by serverless.yml.
+    expect(sqs).toHaveLength(1);
+    expect([...actionsOf(sqs[0] as Statement)].sort()).toEqual([
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+    ]);
+    expect(resourcesOf(sqs[0] as Statement)).toEqual([getAtt('WorkQueue', 'Arn')]);
+  });
+
+  it('consumes the work queue with the worker, five jobs at a time, reporting partial failures', () => {
+    expect(resource(FUNCTIONS.worker).Properties).toMatchObject({
+      Handler: 'handlers/worker.handler',
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 120,
+      MemorySize: 1024,
+    });
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping);
+    expect(mappings).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          EventSourceArn: getAtt('WorkQueue', 'Arn'),
+          FunctionName: getAtt(FUNCTIONS.worker, 'Arn'),
+          BatchSize: 5,
+          Enabled: true,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        }),
+      }),
+    ]);
+  });
+
+  it('redrives a job to the work dead-letter queue after MAX_RECEIVE_COUNT deliveries', () => {
+    const queue = resource('WorkQueue');
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    expect(queue.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: getAtt('WorkDeadLetterQueue', 'Arn'),
+        maxReceiveCount: MAX_RECEIVE_COUNT,
+      },
+    });
+    expect(MAX_RECEIVE_COUNT).toBe(3);
+    // Standard queue: FIFO would serialize every job behind one message group.
+    expect(queue.Properties.FifoQueue).toBeUndefined();
+    const workerTimeout = resource(FUNCTIONS.worker).Properties.Timeout as number;
+    const visibility = queue.Properties.VisibilityTimeout as number;
+    expect(visibility).toBeGreaterThanOrEqual(6 * workerTimeout);
+    // The isolation lease lasts 120 s: a job must not reappear while it is held.
+    expect(visibility).toBeGreaterThan(120);
+    expect(resource('WorkDeadLetterQueue').Properties).toMatchObject({
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('gives notify and slack no EC2, GuardDuty, Logs, Security Hub or STS action', () => {
+    // The only logs: actions are the plugin's, writing the function's own log group.
+    const ownLogs = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'];
+    for (const logicalId of [FUNCTIONS.notify, FUNCTIONS.slack]) {
+      const roleId = roleOf(logicalId);
+      expect(
+        grantedActions(roleId).filter(
+          (action) => WORKER_ONLY_SERVICES.test(action) && !ownLogs.includes(action)
+        ),
+        logicalId
+      ).toEqual([]);
+      for (const statement of allStatementsOf(roleId)) {
+        if (actionsOf(statement).some((action) => action.startsWith('logs:'))) {
+          expect(JSON.stringify(statement.Resource), logicalId).toContain(
+            `log-group:/aws/lambda/guardduty-slack-responder-dev-${logicalId === FUNCTIONS.notify ? 'notify' : 'slack'}:`
+          );
+        }
+      }
+    }
+  });
+
+  it('gives the worker every action its isolation, investigation and dismissal call', () => {
+    const granted = grantedActions(roleOf(FUNCTIONS.worker));
+    for (const action of [...ISOLATION_ACTIONS, ...INVESTIGATION_ACTIONS, ...DISMISSAL_ACTIONS]) {
+      expect(granted, action).toContain(action);
+    }
+    // Nothing else beyond the table, the Slack parameters, its queue, its logs and the member role.
+    const expected = new Set([
+      ...ISOLATION_ACTIONS,
+      ...INVESTIGATION_ACTIONS,
+      ...DISMISSAL_ACTIONS,
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'ssm:GetParameter',
+      'kms:Decrypt',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'logs:CreateLogGroup',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sts:AssumeRole',
+      'sts:SetSourceIdentity',
+    ]);
+    expect(granted.filter((action) => !expected.has(action))).toEqual([]);
+  });
+
+  it('grants "*" only for actions that have no resource-level permissions', () => {
+    for (const [roleId] of deployedRoles()) {
+      for (const statement of allStatementsOf(roleId)) {
+        const resources = resourcesOf(statement);
+        if (resources.some((entry) => typeof entry === 'string' && entry.includes('*'))) {
+          expect(resources, roleId).toEqual(['*']);
+          for (const action of actionsOf(statement)) {
+            expect(NO_RESOURCE_LEVEL, `${roleId} ${action}`).toContain(action);
+          }
+        }
+      }
+    }
+  });
+
+  it("changes security-group rules only on the bot's own groups, one tag per statement", () => {
+    const worker = roleOf(FUNCTIONS.worker);
+    const rules = {
+      'ec2:RevokeSecurityGroupEgress': 'guardduty-bot:isolation',
+      'ec2:RevokeSecurityGroupIngress': 'guardduty-bot:isolation',
+      'ec2:AuthorizeSecurityGroupIngress': 'guardduty-bot:untrack',
+      'ec2:AuthorizeSecurityGroupEgress': 'guardduty-bot:untrack',
+    };
+    for (const [action, tag] of Object.entries(rules)) {
+      const statements = statementsWith(worker, action);
+      expect(statements, action).toHaveLength(1);
+      for (const statement of statements) {
+        expect(statement.Condition, action).toEqual({
+          StringEquals: { [`aws:ResourceTag/${tag}`]: 'true' },
+        });
+        expect(resourcesOf(statement), action).toEqual([ec2Arn('security-group')]);
+      }
+    }
+  });
+
+  it("tags only on create (snapshots, groups) or with the bot's own keys on instances", () => {
+    const worker = roleOf(FUNCTIONS.worker);
+    const tagging = statementsWith(worker, 'ec2:CreateTags');
+    expect(tagging).toHaveLength(2);
+    for (const statement of tagging) {
+      const onCreate = statement.Condition?.StringEquals?.['ec2:CreateAction'];
+      if (onCreate !== undefined) {
+        expect([...(onCreate as string[])].sort()).toEqual([
+          'CreateSecurityGroup',
+          'CreateSnapshot',
+        ]);
+        expect(resourcesOf(statement)).toEqual([SNAPSHOT_ARN, ec2Arn('security-group')]);
+      } else {
+        expect(resourcesOf(statement)).toEqual([ec2Arn('instance')]);
+        expect(statement.Condition).toEqual({
+          'ForAllValues:StringLike': { 'aws:TagKeys': ['guardduty-bot:*'] },
+          Null: { 'aws:TagKeys': 'false' },
+        });
+      }
+    }
+    for (const statement of statementsWith(worker, 'ec2:DeleteTags')) {
+      expect(resourcesOf(statement)).toEqual([ec2Arn('instance')]);
+      expect(statement.Condition?.['ForAllValues:StringLike']).toEqual({
+        'aws:TagKeys': ['guardduty-bot:*'],
+      });
+    }
+    const swap = statementsWith(worker, 'ec2:ModifyNetworkInterfaceAttribute');
+    expect(swap).toHaveLength(1);
+    expect(resourcesOf(swap[0] as Statement)).toEqual(
+      expect.arrayContaining([ec2Arn('network-interface'), ec2Arn('security-group')])
+    );
+    const create = statementsWith(worker, 'ec2:CreateSecurityGroup');
+    expect(create.flatMap(resourcesOf)).toEqual([ec2Arn('security-group'), ec2Arn('vpc')]);
+  });
+
+  it('lets the worker only suppress or reopen Security Hub findings, on this hub', () => {
+    const worker = roleOf(FUNCTIONS.worker);
+    expect(statementsWith(worker, 'securityhub:BatchUpdateFindings')).toEqual([
+      expect.objectContaining({
+        Resource: [HUB_ARN],
+        Condition: {
+          StringEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': ['SUPPRESSED', 'NEW'] },
+        },
+      }),
+    ]);
+    expect(statementsWith(worker, 'securityhub:GetFindings').flatMap(resourcesOf)).toEqual([
+      HUB_ARN,
+    ]);
+  });
+
+  it("deletes and tags only the bot's own GuardDuty suppression rules", () => {
+    const worker = roleOf(FUNCTIONS.worker);
+    const ownRules = arn('guardduty', 'detector/*/filter/guardduty-bot-*');
+    for (const action of ['guardduty:DeleteFilter', 'guardduty:TagResource']) {
+      expect(statementsWith(worker, action).flatMap(resourcesOf), action).toEqual([ownRules]);
+    }
+    for (const action of DISMISSAL_ACTIONS.filter((name) => name.startsWith('guardduty:'))) {
+      for (const entry of statementsWith(worker, action).flatMap(resourcesOf)) {
+        expect([arn('guardduty', 'detector/*'), ownRules], action).toContainEqual(entry);
+      }
+    }
+  });
+
+  it('searches only the configured log groups, not every group in the account', () => {
+    const worker = roleOf(FUNCTIONS.worker);
+    expect(statementsWith(worker, 'logs:FilterLogEvents').flatMap(resourcesOf)).toEqual([
+      arn('logs', 'log-group:/var/log/secure*'),
+    ]);
+  });
+
+  it('assumes member-account roles only when memberRoleName is set', () => {
+    const worker = roleOf(FUNCTIONS.worker);
+    // Not in the role's own policy: only in the conditional one.
+    expect(
+      statementsOf(worker)
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('sts:'))
+    ).toEqual([]);
+    const policies = attachedPolicies(worker);
+    expect(policies).toHaveLength(1);
+    const [, policy] = policies[0] as [string, Resource];
+    expect(policy.Condition).toBe('HasMemberRole');
+    // With no memberRoleName (the default here) the condition is false: no sts: action deployed.
+    expect(template.Conditions?.HasMemberRole).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(policy.Properties.PolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+          Resource: [{ 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/` }],
+        },
+      ],
+    });
+    for (const logicalId of [FUNCTIONS.notify, FUNCTIONS.slack]) {
+      expect(attachedPolicies(roleOf(logicalId)), logicalId).toEqual([]);
+    }
   });
 
   it('reads only the two Slack parameters, decrypting them only through SSM', () => {
@@ -372,15 +758,21 @@ describe('the packaged deployment (osls package)', () => {
 
   it('alarms on dead letters and on errors of each function', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
-    const above0 = { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' };
-    expect(alarms).toContainEqual(
-      expect.objectContaining({
-        ...above0,
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: getAtt('NotifyDeadLetterQueue', 'QueueName') }],
-      })
-    );
+    const above0 = {
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    };
+    for (const queue of ['NotifyDeadLetterQueue', 'WorkDeadLetterQueue']) {
+      expect(alarms).toContainEqual(
+        expect.objectContaining({
+          ...above0,
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }],
+        })
+      );
+    }
     for (const logicalId of Object.values(FUNCTIONS)) {
       expect(alarms).toContainEqual(
         expect.objectContaining({
@@ -393,13 +785,15 @@ describe('the packaged deployment (osls package)', () => {
     }
   });
 
-  it('outputs the Slack request URL, the dead-letter queue URL and the table name', () => {
+  it('outputs the Slack request URL, the queue URLs and the table name', () => {
     expect(template.Outputs.SlackRequestUrl?.Value).toEqual({
       'Fn::Sub': `https://\${HttpApi}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/slack/events`,
     });
     expect(template.Outputs.NotifyDeadLetterQueueUrl?.Value).toEqual({
       Ref: 'NotifyDeadLetterQueue',
     });
+    expect(template.Outputs.WorkQueueUrl?.Value).toEqual({ Ref: 'WorkQueue' });
+    expect(template.Outputs.WorkDeadLetterQueueUrl?.Value).toEqual({ Ref: 'WorkDeadLetterQueue' });
     expect(template.Outputs.BotTableName?.Value).toEqual({ Ref: 'BotTable' });
   });
 
