@@ -24,9 +24,17 @@ const textOf = (value: unknown): string => {
   return '';
 };
 
-/** Turns mrkdwn into terminal text: links show their label, entities are decoded, dates show their fallback. */
-export const plainMrkdwn = (mrkdwn: string): string =>
+/** Slack user ids and the names to show for them (`<@U0ALICE>` reads `@alice`). */
+export type UserNames = Readonly<Record<string, string>>;
+
+/**
+ * Turns mrkdwn into terminal text: links show their label, entities are decoded, dates show their
+ * fallback, user mentions show the user's name when `users` knows it.
+ */
+export const plainMrkdwn = (mrkdwn: string, users: UserNames = {}): string =>
   mrkdwn
+    .replace(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g, (_match, id: string) => `@${users[id] ?? id}`)
+    .replace(/<#C[A-Z0-9]+\|([^>]*)>/g, '#$1')
     .replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, '$1')
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2')
     .replace(/<(https?:[^>]+)>/g, '$1')
@@ -41,23 +49,19 @@ const indent = (text: string, prefix: string): string =>
     .join('\n');
 
 /** One block as terminal lines. */
-const renderBlock = (block: Json): string[] => {
+const renderBlock = (block: Json, users: UserNames): string[] => {
+  const plain = (value: unknown): string => plainMrkdwn(textOf(value), users);
   switch (block.type) {
     case 'header':
       return [`== ${textOf(block.text)} ==`];
     case 'section': {
       const lines: string[] = [];
-      if (block.text !== undefined) lines.push(plainMrkdwn(textOf(block.text)));
-      for (const field of asArray(block.fields))
-        lines.push(indent(plainMrkdwn(textOf(field)), '  '));
+      if (block.text !== undefined) lines.push(plain(block.text));
+      for (const field of asArray(block.fields)) lines.push(indent(plain(field), '  '));
       return lines;
     }
     case 'context':
-      return [
-        `  ${asArray(block.elements)
-          .map((element) => plainMrkdwn(textOf(element)))
-          .join(' · ')}`,
-      ];
+      return [`  ${asArray(block.elements).map(plain).join(' · ')}`];
     case 'actions':
       return [
         `  ${asArray(block.elements)
@@ -68,6 +72,19 @@ const renderBlock = (block: Json): string[] => {
           })
           .join('  ')}`,
       ];
+    case 'input': {
+      const element = (block.element ?? {}) as Json;
+      const options = asArray(element.options).map((option) => textOf(option.text));
+      const kind =
+        element.type === 'static_select'
+          ? `choose one of: ${options.join(' | ')}`
+          : element.type === 'checkboxes'
+            ? `☐ ${options.join(' ☐ ')}`
+            : element.multiline === true
+              ? 'a multi-line text box'
+              : 'a text box';
+      return [`  ${textOf(block.label)}${block.optional === true ? ' (optional)' : ''}: ${kind}`];
+    }
     case 'divider':
       return ['  ----'];
     default:
@@ -80,12 +97,43 @@ export const blockKitBuilderLink = (blocks: unknown): string =>
   `https://app.slack.com/block-kit-builder#${encodeURIComponent(JSON.stringify({ blocks: asArray(blocks) }))}`;
 
 /** One recorded Web API call (chat.postMessage / chat.update / chat.postEphemeral) as terminal text. */
-export const renderMessage = (title: string, body: Json): string => {
+export const renderMessage = (title: string, body: Json, users: UserNames = {}): string => {
   const blocks = asArray(body.blocks);
   const lines = [
     title,
-    `  notification text: ${plainMrkdwn(String(body.text ?? ''))}`,
-    ...blocks.flatMap(renderBlock).map((line) => indent(line, '  ')),
+    `  notification text: ${plainMrkdwn(String(body.text ?? ''), users)}`,
+    ...blocks.flatMap((block) => renderBlock(block, users)).map((line) => indent(line, '  ')),
   ];
   return lines.join('\n');
 };
+
+/** The card's status lines (the `finding_status` context block), as terminal text. */
+export const cardStatus = (body: { blocks?: unknown }, users: UserNames = {}): string[] => {
+  const status = asArray(body.blocks).find((block) => block.block_id === 'finding_status');
+  return asArray(status?.elements).map((element) => plainMrkdwn(textOf(element), users));
+};
+
+/**
+ * A card after an edit, in short: its header, status lines and buttons (the facts were shown
+ * when it was posted).
+ */
+export const renderCardChange = (title: string, body: Json, users: UserNames = {}): string => {
+  const blocks = asArray(body.blocks).filter(
+    (block) =>
+      block.type === 'header' || block.block_id === 'finding_status' || block.type === 'actions'
+  );
+  return [
+    title,
+    ...blocks.flatMap((block) => renderBlock(block, users)).map((line) => indent(line, '  ')),
+  ].join('\n');
+};
+
+/** A modal (`views.open`) as terminal text: its title and inputs. */
+export const renderView = (title: string, view: Json, users: UserNames = {}): string =>
+  [
+    title,
+    `  ┌ ${textOf(view.title)} ┐  [ ${textOf(view.close) || 'Cancel'} ]  [ ${textOf(view.submit) || 'Submit'} ]`,
+    ...asArray(view.blocks)
+      .flatMap((block) => renderBlock(block, users))
+      .map((line) => indent(line, '  ')),
+  ].join('\n');
