@@ -1,7 +1,7 @@
 // Makes a fresh clone ready to run: installs the locked npm dependencies when they are missing or
 // older than package-lock.json, and a Java runtime (DynamoDB Local needs one) when `java` is missing.
 import { execSync, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const run = (command) => execSync(command, { stdio: 'inherit' });
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
@@ -22,8 +22,18 @@ if (!has('java')) {
   );
 }
 
-const installed = 'node_modules/.package-lock.json';
-if (!existsSync(installed) || statSync(installed).mtimeMs < statSync('package-lock.json').mtimeMs) {
+/** True when node_modules holds exactly the versions package-lock.json pins (npm's hidden lockfile says). */
+const installedMatchesLock = () => {
+  const hidden = 'node_modules/.package-lock.json';
+  if (!existsSync(hidden)) return false;
+  const wanted = JSON.parse(readFileSync('package-lock.json', 'utf8')).packages ?? {};
+  const have = JSON.parse(readFileSync(hidden, 'utf8')).packages ?? {};
+  return Object.entries(wanted).every(
+    ([path, entry]) => path === '' || entry.optional || have[path]?.version === entry.version
+  );
+};
+
+if (!installedMatchesLock()) {
   console.log('Installing the locked npm dependencies (npm ci)…');
   run('npm ci --no-audit --no-fund');
 }

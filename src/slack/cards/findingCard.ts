@@ -370,9 +370,12 @@ const actorLines = (finding: Finding): string[] => {
   const remote = actor.ip
     ? `${item(actor.ip, 64)}${actor.port !== undefined ? `:${actor.port}` : ''}`
     : '';
+  // Inbound: the remote side reached our port. Outbound: the remote ip:port is the destination
+  // and our local port is only an ephemeral source port, not worth showing.
+  const inbound = actor.direction?.toUpperCase() === 'INBOUND';
   const flow = [
     actor.direction ? item(actor.direction.toLowerCase(), 20) : '',
-    actor.localPort !== undefined ? `to port ${actor.localPort}` : '',
+    inbound && actor.localPort !== undefined ? `to port ${actor.localPort}` : '',
   ]
     .filter(Boolean)
     .join(' ');
@@ -553,7 +556,7 @@ export const isolateButton = (finding: Finding): Button => {
       ? `These credentials belong to ${named}; all its network traffic will be cut.`
       : `All network traffic of ${named} will be cut.`,
     target.autoScalingGroup
-      ? `It is in Auto Scaling group ${plain(target.autoScalingGroup, 40)}: it will be detached first so it is not replaced.`
+      ? `It is in Auto Scaling group ${plain(target.autoScalingGroup, 40)}: it is put in Standby so it is not replaced.`
       : '',
     'Its security groups are kept for Release.',
   ]

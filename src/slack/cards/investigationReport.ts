@@ -141,11 +141,28 @@ const groupOutcomeLine = (outcome: LogGroupOutcome): string | undefined => {
   return undefined;
 };
 
+/**
+ * Logins that look like a successful brute force: from the finding's actor, or from any address
+ * that failed before it got in (a re-published finding names only its latest actor, so the first
+ * attacker's success must not hide behind "other IPs").
+ */
+const suspiciousLogins = (analysis: LogSearchSummary['analysis']) => [
+  ...analysis.acceptedFromActor,
+  ...analysis.accepted.filter(
+    (login) => login.failedBefore > 0 && !analysis.acceptedFromActor.includes(login)
+  ),
+];
+
 /** The verdict lines: who got in, the brute-force counts, and whether it succeeded. */
-const sshVerdict = (summary: LogSearchSummary, actorIp?: string): string[] => {
+const sshVerdict = (
+  summary: LogSearchSummary,
+  actorIp?: string,
+  /** False when the search's pattern excluded failed attempts (e.g. the `ssh-accepted` preset). */
+  failuresSearched = true
+): string[] => {
   const analysis = summary.analysis;
   const lines: string[] = [];
-  const fromActor = analysis.acceptedFromActor;
+  const fromActor = suspiciousLogins(analysis);
   for (const login of fromActor.slice(0, 3)) lines.push(loginLine(login, '⚠️'));
   if (fromActor.length > 3) lines.push(`⚠️ …and ${count(fromActor.length - 3, 'more account')}`);
 
@@ -154,7 +171,9 @@ const sshVerdict = (summary: LogSearchSummary, actorIp?: string): string[] => {
   let headline =
     attempts > 0
       ? `*Brute force:* ${lowerBound}${count(attempts, 'failed attempt')} from ${count(analysis.failingSourceIps, 'IP')}`
-      : '*SSH:* no failed attempts';
+      : failuresSearched
+        ? '*SSH:* no failed attempts'
+        : '*SSH:* failed attempts not searched';
   if (fromActor.length === 0) {
     const who = actorIp ? ` from ${item(actorIp, 64)}` : '';
     const othersAccepted = analysis.accepted.length > 0;
@@ -437,7 +456,7 @@ const verdictText = (report: InvestigationReport): string => {
   const logs = report.logs;
   if (!logs?.ok) return '';
   const analysis = logs.value.analysis;
-  const login = analysis.acceptedFromActor[0];
+  const login = suspiciousLogins(analysis)[0];
   if (login) {
     return `⚠️ accepted ${login.method} for ${login.user} from ${login.ip}`;
   }
@@ -637,7 +656,12 @@ export const renderLogSearch = (result: LogSearchResult): SlackMessage => {
     const lines = [
       `${summary.truncated ? 'At least ' : ''}${count(summary.matchedEvents, 'matching line')}`,
     ];
-    if (summary.analysis.linesMatched > 0) lines.push(...sshVerdict(summary));
+    const failuresSearched = !(
+      request.filter.type === 'preset' && request.filter.preset === 'ssh-accepted'
+    );
+    if (summary.analysis.linesMatched > 0) {
+      lines.push(...sshVerdict(summary, undefined, failuresSearched));
+    }
     for (const group of summary.groups) {
       const line = groupOutcomeLine(group);
       if (line) lines.push(line);

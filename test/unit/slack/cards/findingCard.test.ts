@@ -77,6 +77,25 @@ const unreachable = (): never => {
 };
 
 describe('Function: renderFindingCard', () => {
+  it('shows the destination of an outbound connection, not our ephemeral source port', () => {
+    // Prepare
+    const finding = sshBruteForceFinding();
+    finding.actor = {
+      actionType: 'NETWORK_CONNECTION',
+      ip: '203.0.113.200',
+      port: 443,
+      localPort: 48212,
+      direction: 'OUTBOUND',
+    };
+
+    // Act
+    const serialized = JSON.stringify(renderFindingCard({ finding, actions: [] }).blocks);
+
+    // Assess
+    expect(serialized).toContain('203.0.113.200:443 · outbound');
+    expect(serialized).not.toContain('48212');
+  });
+
   it('renders an SSH brute-force card within the Block Kit limits', () => {
     // Prepare
     const finding = sshBruteForceFinding();

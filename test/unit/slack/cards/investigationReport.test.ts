@@ -191,6 +191,28 @@ const section = (message: SlackMessage, id: string): string =>
 const everyText = (message: SlackMessage): string => mrkdwnTexts(message).join('\n');
 
 describe('Function: renderInvestigation', () => {
+  it('flags a login that followed failed attempts even when the finding now names another actor', () => {
+    // Prepare: a re-published finding names only its latest actor, not the first attacker.
+    const report = compromisedReport();
+    const lines = fixtureLines();
+    report.subject = { ...report.subject, actorIp: '203.0.113.91' };
+    report.logs = {
+      ok: true,
+      value: logSummary(lines, {
+        analysis: analyzeSshLog(lines, { referenceTime: REFERENCE, actorIp: '203.0.113.91' }),
+      }),
+    };
+
+    // Act
+    const { summary } = renderInvestigation(report);
+
+    // Assess
+    const logs = section(summary, INVESTIGATION_BLOCK_IDS.logs);
+    expect(logs).toContain('Accepted password for ec2-user from 203.0.113.45');
+    expect(logs).not.toContain('no successful login');
+    expect(summary.text).toContain('accepted password for ec2-user from 203.0.113.45');
+  });
+
   it('leads with who got in, from where, when, and after how many attempts', () => {
     // Act
     const { summary } = renderInvestigation(compromisedReport());
