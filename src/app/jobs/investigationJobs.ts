@@ -50,6 +50,24 @@ export interface InvestigationJobsDeps extends ReplyDeps {
   clock: Clock;
 }
 
+/** What the after-action report needs of an investigation: failures, who got in, counts. */
+const investigationSummary = (report: InvestigationReport) => {
+  const analysis = report.logs?.ok ? report.logs.value.analysis : undefined;
+  return {
+    failedLogins: analysis?.failedAttempts ?? 0,
+    acceptedLogins: (analysis?.accepted ?? [])
+      .slice(0, 20)
+      .map((login) => ({
+        user: login.user,
+        ip: login.ip,
+        at: login.firstSeen,
+        failedBefore: login.failedBefore,
+      })),
+    relatedFindings: report.counts.relatedFindings,
+    securityHubFindings: report.counts.securityHubFindings,
+  };
+};
+
 /**
  * The worker side of Investigate and of `/guardduty logs` and `hub`: run the pivots, post the
  * compact summary (and the details) in the card's thread or answer through the response_url, and

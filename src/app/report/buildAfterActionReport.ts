@@ -310,10 +310,12 @@ const describeEntry = (entry: AuditEntry, isFirstReceived: boolean): string => {
       const info = [call, requestId === undefined ? undefined : `request ${requestId}`]
         .filter((part) => part !== undefined)
         .join(', ');
-      return `Isolation step ${md(str(detail, 'step') ?? '?', 80)}: ${md(str(detail, 'result') ?? entry.result, 80)}${
+      return `Step ${md(str(detail, 'step') ?? '?', 80)}: ${md(str(detail, 'result') ?? entry.result, 80)}${
         info === '' ? '' : ` (${md(info, 200)})`
       }`;
     }
+    case 'isolation.recorded':
+      return `Original security groups recorded (${plural(enisOf(detail).length, 'network interface')})`;
     case 'investigation.completed': {
       const summary = record(detail?.summary);
       const failed = countOf(summary?.failedLogins);
@@ -558,7 +560,8 @@ const timelineSection = (
 const peopleSection = (entries: readonly AuditEntry[]): string[] => {
   const people = new Map<string, { name?: string; actions: string[] }>();
   for (const entry of entries) {
-    if (!isHuman(entry)) continue;
+    // Individual AWS calls made on someone's behalf are in the timeline, not a person's actions.
+    if (!isHuman(entry) || entry.kind === 'isolation.step') continue;
     const current = people.get(entry.actor) ?? { actions: [] };
     current.name = str(entry.detail, 'userName') ?? current.name;
     const action = str(entry.detail, 'action');
