@@ -30,7 +30,8 @@ import { type Item, num, toAuditEntry, toCard, toRecord } from './itemMappers';
 
 const STATE = 'STATE';
 const findingPk = (findingId: string): string => `FINDING#${findingId}`;
-const OPTIMISTIC_RETRIES = 8;
+// A lost race means another invocation took a token: someone always progresses, so retry generously.
+const OPTIMISTIC_RETRIES = 100;
 
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
