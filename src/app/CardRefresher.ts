@@ -6,6 +6,26 @@ import type { SlackGateway, SlackMessage } from '../ports/SlackGateway';
 
 const MAX_REFRESH_ROUNDS = 20;
 
+/** Appends a failed Slack call to the finding's audit stream (the error is rethrown by the caller). */
+export const recordSlackFailure = async (
+  store: FindingStore,
+  findingId: string,
+  method: string,
+  error: unknown,
+  now: Date
+): Promise<void> => {
+  await store
+    .appendAudit(findingId, {
+      at: now.toISOString(),
+      kind: 'slack.failed',
+      actor: 'system',
+      dedupeKey: `${method}:${now.getTime()}`,
+      result: (error as { slackError?: string }).slackError ?? (error as Error).name ?? 'error',
+      detail: { method, message: (error as Error).message?.slice(0, 300) },
+    })
+    .catch(() => undefined);
+};
+
 /** The store key of a finding's own card. */
 export const findingCardKey = (findingId: string): string => `FINDING#${findingId}`;
 
@@ -74,7 +94,13 @@ export class CardRefresher {
       }
       if (!(await store.claimRender(key, card.lastRenderedAt, clock.now()))) continue;
       const { version, message } = await load();
-      await slack.updateMessage(card.channel, card.ts, message);
+      try {
+        await slack.updateMessage(card.channel, card.ts, message);
+      } catch (error) {
+        if (findingId !== undefined)
+          await recordSlackFailure(store, findingId, 'chat.update', error, clock.now());
+        throw error;
+      }
       await store.markRendered(key, version);
       if (findingId !== undefined) {
         await store.appendAudit(findingId, {

@@ -1,3 +1,4 @@
+import { SlackCallError } from '../domain/errors';
 import { type Finding, isAtLeast, resourceLabel } from '../domain/Finding';
 import { type RoutingOptions, routeFinding } from '../domain/routing';
 import type { CardRenderer } from '../ports/CardRenderer';
@@ -12,7 +13,7 @@ import type {
 } from '../ports/FindingStore';
 import type { Logger } from '../ports/Logger';
 import type { SlackGateway } from '../ports/SlackGateway';
-import { CardRefresher, findingCardKey } from './CardRefresher';
+import { CardRefresher, findingCardKey, recordSlackFailure } from './CardRefresher';
 
 /** Settings of the notify path (see the README's configuration table). */
 export interface FindingNotifierOptions {
@@ -212,6 +213,9 @@ export class FindingNotifier {
       });
       return placement;
     } catch (error) {
+      if (error instanceof SlackCallError) {
+        await recordSlackFailure(store, findingId, error.method, error, clock.now());
+      }
       await store
         .releasePlacement(findingId)
         .catch((releaseError: unknown) =>

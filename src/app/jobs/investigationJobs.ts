@@ -55,14 +55,12 @@ const investigationSummary = (report: InvestigationReport) => {
   const analysis = report.logs?.ok ? report.logs.value.analysis : undefined;
   return {
     failedLogins: analysis?.failedAttempts ?? 0,
-    acceptedLogins: (analysis?.accepted ?? [])
-      .slice(0, 20)
-      .map((login) => ({
-        user: login.user,
-        ip: login.ip,
-        at: login.firstSeen,
-        failedBefore: login.failedBefore,
-      })),
+    acceptedLogins: (analysis?.accepted ?? []).slice(0, 20).map((login) => ({
+      user: login.user,
+      ip: login.ip,
+      at: login.firstSeen,
+      failedBefore: login.failedBefore,
+    })),
     relatedFindings: report.counts.relatedFindings,
     securityHubFindings: report.counts.securityHubFindings,
   };

@@ -244,6 +244,43 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
       expect(ephemerals().join('\n')).toContain('already requested');
     });
 
+    it('queues nothing twice when the same signed request is replayed', async () => {
+      // Prepare
+      await start();
+      const request = signedSlackEvent(
+        blockActionsBody(
+          blockActionPayload({
+            actionId: 'isolate',
+            value: BRUTE_FORCE,
+            userId: 'U0ALICE',
+            channelId: 'C0INCIDENTS',
+            messageTs: cardTs,
+          })
+        ),
+        { secret: TEST_SIGNING_SECRET }
+      );
+
+      // Act
+      const first = (await slack(structuredClone(request), context)) as { statusCode: number };
+      const replay = (await slack(structuredClone(request), context)) as { statusCode: number };
+
+      // Assess
+      expect([first.statusCode, replay.statusCode]).toStrictEqual([200, 200]);
+      expect(queued.filter((body) => body.includes('"kind":"isolate"'))).toHaveLength(1);
+    });
+
+    it('queues one isolation when two approvers approve at the same moment', async () => {
+      // Prepare
+      await start({ TWO_PERSON_RULE_MIN_SEVERITY: 'Low', APPROVERS: 'U0ALICE,U0BOB,U0READER' });
+      await tap('isolate');
+
+      // Act
+      await Promise.all([tap('approve', 'U0BOB'), tap('approve', 'U0READER')]);
+
+      // Assess
+      expect(queued.filter((body) => body.includes('"kind":"isolate"'))).toHaveLength(1);
+    });
+
     it('isolates exactly once when SQS delivers the job twice', async () => {
       // Prepare
       await start();
@@ -586,6 +623,23 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
       expect(account.guardDuty.callsOf('archive')).toHaveLength(1);
       expect(account.guardDuty.feedbackGiven.get(BRUTE_FORCE)?.feedback).toBe('NOT_USEFUL');
       expect(cardText()).toContain('Reopened by <@U0BOB>');
+    });
+
+    it('refuses a dismissal submitted by someone who may not dismiss', async () => {
+      // Prepare
+      await start({ DISMISS_APPROVERS: 'U0BOB' });
+
+      // Act
+      const response = await submitDismiss({
+        dismiss_reason: { dismiss_reason_select: { selected_option: { value: 'duplicate' } } },
+      });
+
+      // Assess
+      expect(JSON.parse(response.body ?? '{}')).toMatchObject({
+        response_action: 'errors',
+        errors: { dismiss_reason: expect.stringContaining('not an approver') },
+      });
+      expect(queued).toStrictEqual([]);
     });
 
     it('uploads the after-action report into the card thread', async () => {

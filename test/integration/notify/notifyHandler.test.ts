@@ -361,6 +361,10 @@ describe('Handler: notify', () => {
       expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'card' });
       expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(1);
       expect((await store().getFinding(BRUTE_FORCE_ID))?.placement).toStrictEqual({ kind: 'card' });
+      const failures = (await store().listAudit(BRUTE_FORCE_ID)).filter(
+        (entry) => entry.kind === 'slack.failed'
+      );
+      expect(failures.map((entry) => entry.detail?.method)).toStrictEqual(['chat.postMessage']);
     });
 
     it('surfaces invalid_auth as a Slack call error without retrying', async () => {
