@@ -3,7 +3,7 @@ import { DISMISSABLE, DISMISSAL, REOPENABLE } from '../../domain/actions';
 import { buildSuppressionCriteria } from '../../domain/dismissal';
 import { isAtLeast } from '../../domain/Finding';
 import type { SlackActor } from '../../ports/FindingStore';
-import type { JobKind } from '../../ports/JobQueue';
+import type { Job, JobKind } from '../../ports/JobQueue';
 import {
   buildDismissModal,
   DISMISS_CALLBACK_ID,
@@ -15,6 +15,7 @@ import {
 import {
   auditAction,
   checkCardAction,
+  enqueueOrUndo,
   type Interaction,
   interactionOf,
   type ListenerDeps,
@@ -47,26 +48,39 @@ const parseMetadata = (raw: string | undefined): DismissMetadata | undefined => 
  * Report: anyone who may investigate.
  */
 export const registerDismissalListeners = (app: App, deps: ListenerDeps): void => {
-  const enqueue = async (
+  const jobFor = (
     kind: JobKind,
     findingId: string | undefined,
     actor: SlackActor,
     interaction: Interaction,
     args: Record<string, unknown> = {}
-  ) =>
-    deps.queue.enqueue({
-      id: `${kind}:${findingId ?? 'none'}:${deps.newId()}`,
-      kind,
-      ...(findingId === undefined ? {} : { findingId }),
-      requestedBy: actor,
-      requestedAt: deps.clock.now().toISOString(),
-      reply: {
-        ...(interaction.channelId === undefined ? {} : { channel: interaction.channelId }),
-        ...(interaction.messageTs === undefined ? {} : { threadTs: interaction.messageTs }),
-        ...(interaction.responseUrl === undefined ? {} : { responseUrl: interaction.responseUrl }),
-      },
-      args,
-    });
+  ): Job => ({
+    id: `${kind}:${findingId ?? 'none'}:${deps.newId()}`,
+    kind,
+    ...(findingId === undefined ? {} : { findingId }),
+    requestedBy: actor,
+    requestedAt: deps.clock.now().toISOString(),
+    reply: {
+      ...(interaction.channelId === undefined ? {} : { channel: interaction.channelId }),
+      ...(interaction.messageTs === undefined ? {} : { threadTs: interaction.messageTs }),
+      ...(interaction.responseUrl === undefined ? {} : { responseUrl: interaction.responseUrl }),
+    },
+    args,
+  });
+
+  /** Queues a job with no recorded intent to undo (Report, Delete): a refusal is only told. */
+  const enqueue = async (...args: Parameters<typeof jobFor>): Promise<string | undefined> => {
+    try {
+      await deps.queue.enqueue(jobFor(...args));
+      return undefined;
+    } catch (error) {
+      deps.logger.error('could not queue a job', {
+        kind: args[0],
+        reason: (error as Error).message,
+      });
+      return 'The request could not be queued, so nothing was done. Try again in a moment.';
+    }
+  };
 
   app.action('dismiss', async ({ ack, body, client }) => {
     await ack();
@@ -145,11 +159,25 @@ export const registerDismissalListeners = (app: App, deps: ListenerDeps): void =
       reason: parsed.reason,
       suppress: parsed.suppress,
     });
-    await enqueue('dismiss', record.finding.id, actor, interaction, {
-      reason: parsed.reason,
-      note: parsed.note,
-      suppress: parsed.suppress,
-    });
+    const problem = await enqueueOrUndo(
+      deps,
+      jobFor('dismiss', record.finding.id, actor, interaction, {
+        reason: parsed.reason,
+        note: parsed.note,
+        suppress: parsed.suppress,
+      }),
+      {
+        area: DISMISSAL,
+        from: ['requested'],
+        to: {
+          status: 'failed',
+          at: deps.clock.now().toISOString(),
+          by: actor,
+          reason: 'the job could not be queued',
+        },
+      }
+    );
+    if (problem !== undefined) await tell(client, interaction, problem, deps.logger);
   });
 
   app.action('reopen', async ({ ack, body, client }) => {
@@ -170,7 +198,16 @@ export const registerDismissalListeners = (app: App, deps: ListenerDeps): void =
     });
     if (!moved) return tell(client, interaction, 'This finding is not dismissed.', deps.logger);
     await auditAction(deps, record.finding.id, actor, 'action.requested', { action: 'reopen' });
-    await enqueue('reopen', record.finding.id, actor, interaction);
+    const problem = await enqueueOrUndo(
+      deps,
+      jobFor('reopen', record.finding.id, actor, interaction),
+      {
+        area: DISMISSAL,
+        from: ['reopen-requested'],
+        to: previous ?? { status: 'dismissed', at: deps.clock.now().toISOString() },
+      }
+    );
+    if (problem !== undefined) await tell(client, interaction, problem, deps.logger);
   });
 
   app.action(SUPPRESSION_ACTION_IDS.create, async ({ ack, body, client }) => {
@@ -215,7 +252,12 @@ export const registerDismissalListeners = (app: App, deps: ListenerDeps): void =
         deps.logger
       );
     }
-    await enqueue('suppression-create', record.finding.id, actor, interaction);
+    const problem = await enqueueOrUndo(
+      deps,
+      jobFor('suppression-create', record.finding.id, actor, interaction),
+      { area: SUPPRESSION, from: ['create-requested'], to: { ...state, status: 'proposed' } }
+    );
+    if (problem !== undefined) await tell(client, interaction, problem, deps.logger);
   });
 
   app.action(SUPPRESSION_ACTION_IDS.cancel, async ({ ack, body, client }) => {
@@ -255,13 +297,14 @@ export const registerDismissalListeners = (app: App, deps: ListenerDeps): void =
     });
     if (!decision.allowed)
       return tell(client, interaction, `:no_entry: ${decision.reason}`, deps.logger);
-    await enqueue(
+    const problem = await enqueue(
       'suppression-delete',
       undefined,
       { userId: interaction.userId, userName: decision.userName },
       interaction,
       { filterName }
     );
+    if (problem !== undefined) await tell(client, interaction, problem, deps.logger);
   });
 
   app.action('report', async ({ ack, body, client }) => {
@@ -269,6 +312,7 @@ export const registerDismissalListeners = (app: App, deps: ListenerDeps): void =
     const interaction = interactionOf(body);
     const checked = await checkCardAction(deps, interaction, 'report', 'investigate');
     if (!checked.ok) return tell(client, interaction, checked.message, deps.logger);
-    await enqueue('report', checked.record.finding.id, checked.actor, interaction);
+    const problem = await enqueue('report', checked.record.finding.id, checked.actor, interaction);
+    if (problem !== undefined) await tell(client, interaction, problem, deps.logger);
   });
 };

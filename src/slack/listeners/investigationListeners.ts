@@ -4,6 +4,7 @@ import type { CommandRoute } from './commandListener';
 import {
   auditAction,
   checkCardAction,
+  enqueueOrUndo,
   interactionOf,
   type ListenerDeps,
   tell,
@@ -40,17 +41,31 @@ export const registerInvestigationListeners = (app: App, deps: ListenerDeps): vo
     await auditAction(deps, record.finding.id, actor, 'action.requested', {
       action: 'investigate',
     });
-    await deps.queue.enqueue({
-      id: `investigate:${record.finding.id}:${deps.newId()}`,
-      kind: 'investigate',
-      findingId: record.finding.id,
-      requestedBy: actor,
-      requestedAt: deps.clock.now().toISOString(),
-      reply: {
-        channel: interaction.channelId ?? record.channel,
-        ...(interaction.messageTs === undefined ? {} : { threadTs: interaction.messageTs }),
+    const problem = await enqueueOrUndo(
+      deps,
+      {
+        id: `investigate:${record.finding.id}:${deps.newId()}`,
+        kind: 'investigate',
+        findingId: record.finding.id,
+        requestedBy: actor,
+        requestedAt: deps.clock.now().toISOString(),
+        reply: {
+          channel: interaction.channelId ?? record.channel,
+          ...(interaction.messageTs === undefined ? {} : { threadTs: interaction.messageTs }),
+        },
       },
-    });
+      {
+        area: INVESTIGATION,
+        from: ['requested'],
+        to: {
+          status: 'failed',
+          at: deps.clock.now().toISOString(),
+          by: actor,
+          reason: 'the job could not be queued',
+        },
+      }
+    );
+    if (problem !== undefined) await tell(client, interaction, problem, deps.logger);
   });
 };
 

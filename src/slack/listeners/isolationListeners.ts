@@ -15,6 +15,7 @@ import {
   auditAction,
   checkCardAction,
   type EphemeralClient,
+  enqueueOrUndo,
   type Interaction,
   interactionOf,
   type ListenerDeps,
@@ -44,22 +45,29 @@ const replyTo = (interaction: Interaction, record: FindingRecord): Job['reply'] 
  * approver enqueues nothing twice), enqueues the job and returns: nothing slow runs here.
  */
 export const registerIsolationListeners = (app: App, deps: ListenerDeps): void => {
-  const enqueue = async (
+  const jobFor = (
     kind: 'isolate' | 'release' | 'refresh',
     record: FindingRecord,
     actor: SlackActor,
     interaction: Interaction,
     args: Record<string, unknown> = {}
-  ): Promise<void> => {
-    await deps.queue.enqueue({
-      id: `${kind}:${record.finding.id}:${deps.newId()}`,
-      kind,
-      findingId: record.finding.id,
-      requestedBy: actor,
-      requestedAt: deps.clock.now().toISOString(),
-      reply: replyTo(interaction, record),
-      args,
-    });
+  ): Job => ({
+    id: `${kind}:${record.finding.id}:${deps.newId()}`,
+    kind,
+    findingId: record.finding.id,
+    requestedBy: actor,
+    requestedAt: deps.clock.now().toISOString(),
+    reply: replyTo(interaction, record),
+    args,
+  });
+
+  /** A card refresh is a courtesy: if it cannot be queued, the next change refreshes the card. */
+  const refresh = async (record: FindingRecord, actor: SlackActor, interaction: Interaction) => {
+    await deps.queue
+      .enqueue(jobFor('refresh', record, actor, interaction))
+      .catch((error: unknown) =>
+        deps.logger.warn('could not queue a card refresh', { reason: (error as Error).message })
+      );
   };
 
   /** Moves to `requested` and queues the isolation, within the hourly cap. */
@@ -89,11 +97,19 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
         from: ['requested'],
         to: { status: 'cancelled', at: now.toISOString(), by: requestedBy, reason: 'hourly cap' },
       });
-      await enqueue('refresh', record, requestedBy, interaction);
+      await refresh(record, requestedBy, interaction);
       return `The cap of ${deps.options.isolationsPerHour} isolations per hour is reached: nothing was changed. Ask an administrator to raise ISOLATIONS_PER_HOUR if this is a real outbreak.`;
     }
-    await enqueue('isolate', record, requestedBy, interaction);
-    return undefined;
+    return enqueueOrUndo(deps, jobFor('isolate', record, requestedBy, interaction), {
+      area: ISOLATION,
+      from: ['requested'],
+      to: {
+        status: 'failed',
+        at: now.toISOString(),
+        by: requestedBy,
+        reason: 'the job could not be queued',
+      },
+    });
   };
 
   const handle = (
@@ -142,7 +158,7 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
       to: waiting,
     });
     if (!moved) return 'Isolation is already requested for this finding.';
-    await enqueue('refresh', record, actor, interaction);
+    await refresh(record, actor, interaction);
     return 'Isolation requested. A second approver must confirm it with Approve on the card.';
   });
 
@@ -162,7 +178,7 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
         from: ['awaiting-approval'],
         to: { status: 'expired', at: now.toISOString(), by: requester ?? actor },
       });
-      await enqueue('refresh', record, actor, interaction);
+      await refresh(record, actor, interaction);
       return 'This request expired before it was approved. Tap Isolate to request it again.';
     }
     await auditAction(deps, record.finding.id, actor, 'action.approved', {
@@ -194,8 +210,12 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
     if (!moved)
       return `Release is not possible now (isolation is ${statusOf(record) ?? 'not requested'}).`;
     await auditAction(deps, record.finding.id, actor, 'action.requested', { action, force });
-    await enqueue('release', record, actor, interaction, { force });
-    return undefined;
+    const previous = record.actions[ISOLATION];
+    return enqueueOrUndo(deps, jobFor('release', record, actor, interaction, { force }), {
+      area: ISOLATION,
+      from: ['release-requested'],
+      to: previous ?? { status: 'isolated', at: deps.clock.now().toISOString() },
+    });
   };
   handle(ISOLATION_ACTION_IDS.release, release(false));
   handle(ISOLATION_ACTION_IDS.forceRelease, release(true));

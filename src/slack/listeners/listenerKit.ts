@@ -1,8 +1,13 @@
 import type { Authorizer, Permission } from '../../app/authorization/Authorizer';
 import type { SeverityBand } from '../../domain/Finding';
 import type { Clock } from '../../ports/Clock';
-import type { FindingRecord, FindingStore, SlackActor } from '../../ports/FindingStore';
-import type { JobQueue } from '../../ports/JobQueue';
+import type {
+  ActionState,
+  FindingRecord,
+  FindingStore,
+  SlackActor,
+} from '../../ports/FindingStore';
+import type { Job, JobQueue } from '../../ports/JobQueue';
 import type { Logger } from '../../ports/Logger';
 
 /** Everything the Slack listeners use. Only fast calls: DynamoDB, SQS, cached Slack lookups. */
@@ -146,3 +151,29 @@ export const auditAction = (
     result: 'ok',
     detail: { userName: actor.userName, ...detail },
   });
+
+/**
+ * Queues the job of an intent already recorded on the finding. If the queue refuses it, the intent
+ * is undone (moved to `undo.to`), so a card never waits for a job that does not exist; the answer
+ * for the user is returned.
+ */
+export const enqueueOrUndo = async (
+  deps: ListenerDeps,
+  job: Job,
+  undo: { area: string; from: readonly string[]; to: ActionState }
+): Promise<string | undefined> => {
+  try {
+    await deps.queue.enqueue(job);
+    return undefined;
+  } catch (error) {
+    deps.logger.error('could not queue a job', {
+      kind: job.kind,
+      findingId: job.findingId,
+      reason: (error as Error).message,
+    });
+    if (job.findingId !== undefined) {
+      await deps.store.transitionAction(job.findingId, undo.area, { from: undo.from, to: undo.to });
+    }
+    return 'The request could not be queued, so nothing was done. Try again in a moment.';
+  }
+};

@@ -311,6 +311,20 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
       expect(await auditKinds()).toContain('action.denied');
     });
 
+    it('undoes the recorded intent when the queue refuses the job, so the card never waits forever', async () => {
+      // Prepare
+      await start();
+      sqs.on(SendMessageCommand).rejects(new Error('SQS unavailable'));
+
+      // Act
+      await tap('isolate');
+
+      // Assess
+      expect(ephemerals().join('\n')).toContain('could not be queued');
+      const state = (await store().getFinding(BRUTE_FORCE))?.actions.isolation;
+      expect(state?.status).toBe('failed');
+    });
+
     it('refuses every change in read-only mode', async () => {
       // Prepare
       await start({ READ_ONLY_MODE: 'true' });
