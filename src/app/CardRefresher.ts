@@ -53,19 +53,41 @@ export class CardRefresher {
     this.#deps = deps;
   }
 
-  /** Brings the card showing `findingId` up to date; does nothing while the finding has no card. */
-  public async refresh(findingId: string): Promise<void> {
+  /**
+   * Brings the card showing `findingId` up to date with every change made before this call;
+   * does nothing while the finding has no card. A caller waits at most about one update interval:
+   * once anyone claims a render after the call began, that render (which loads the latest state)
+   * carries the caller's change too.
+   *
+   * @param options.bestEffort - never wait and never fail (for "in progress" notices that must not
+   *   delay or break the work they announce); a later refresh shows the state
+   */
+  public async refresh(findingId: string, options: { bestEffort?: boolean } = {}): Promise<void> {
+    if (options.bestEffort) {
+      await this.#render(findingId, false).catch((error: unknown) =>
+        this.#deps.logger.warn('could not refresh the card now', {
+          findingId,
+          reason: (error as Error).message,
+        })
+      );
+      return;
+    }
+    await this.#render(findingId, true);
+  }
+
+  async #render(findingId: string, wait: boolean): Promise<void> {
     const { store, renderer } = this.#deps;
+    const since = this.#deps.clock.now().getTime();
     const record = await store.getFinding(findingId);
     const placement = record?.placement;
     if (placement?.kind === 'card') {
-      await this.#refresh(findingCardKey(findingId), findingId, async () => {
+      await this.#refresh(findingCardKey(findingId), findingId, { since, wait }, async () => {
         const latest = await store.getFinding(findingId);
         if (!latest) throw new Error(`finding ${findingId} vanished from the store`);
         return { version: latest.version, message: renderer.findingCard(latest) };
       });
     } else if (placement?.kind === 'digest') {
-      await this.#refresh(placement.digestKey, undefined, async () => {
+      await this.#refresh(placement.digestKey, undefined, { since, wait }, async () => {
         const digest = await store.getDigest(placement.digestKey);
         if (!digest) throw new Error(`digest ${placement.digestKey} vanished`);
         return { version: digest.card.version, message: renderer.digestCard(digest) };
@@ -80,6 +102,7 @@ export class CardRefresher {
   async #refresh(
     key: string,
     findingId: string | undefined,
+    options: { since: number; wait: boolean },
     load: () => Promise<{ version: number; message: SlackMessage }>
   ): Promise<void> {
     const { store, clock, slack, intervalMs } = this.#deps;
@@ -87,8 +110,12 @@ export class CardRefresher {
       const card = await store.getCard(key);
       // Not posted yet: whoever holds the post lease renders the latest version afterwards.
       if (card?.ts === undefined || card.renderedVersion >= card.version) return;
+      // A render claimed after our change loads the state after it: ours is carried along. This
+      // bounds every caller's wait to about one interval, even while a storm keeps a digest busy.
+      if (card.lastRenderedAt > options.since) return;
       const wait = card.lastRenderedAt + intervalMs - clock.now().getTime();
       if (wait > 0) {
+        if (!options.wait) return;
         await clock.sleep(Math.min(wait, intervalMs));
         continue;
       }

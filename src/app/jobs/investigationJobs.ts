@@ -85,7 +85,7 @@ export const investigationJobs = (
         from: ['requested'],
         to: { ...state, status: 'running', at: deps.clock.now().toISOString() },
       });
-      await deps.cards.refresh(record.finding.id);
+      await deps.cards.refresh(record.finding.id, { bestEffort: true });
     }
     const report = await deps.engine.investigate(record.finding, {
       accountId: record.finding.accountId,

@@ -117,7 +117,7 @@ export const isolationJobs = (
       from: [from],
       to: { ...current, status: running, at: deps.clock.now().toISOString(), jobId: job.id },
     });
-    if (entered) await deps.cards.refresh(record.finding.id);
+    if (entered) await deps.cards.refresh(record.finding.id, { bestEffort: true });
     return (
       entered ||
       (await deps.store.getFinding(record.finding.id))?.actions[ISOLATION]?.status === running

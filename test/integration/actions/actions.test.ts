@@ -1,14 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { WebClient } from '@slack/web-api';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DynamoFindingStore } from '../../../src/adapters/dynamodb/DynamoFindingStore';
+import { WebApiSlackGateway } from '../../../src/adapters/slack/WebApiSlackGateway';
+import { CardRefresher } from '../../../src/app/CardRefresher';
+import { isolationJobs } from '../../../src/app/jobs/isolationJobs';
 import { createNotifyHandler } from '../../../src/composition/notifyHandler';
 import { createSlackHandler, type SlackHandler } from '../../../src/composition/slackHandler';
 import { createWorkerHandler, type WorkerHandler } from '../../../src/composition/workerHandler';
 import { loadConfig } from '../../../src/config';
+import { parseJob } from '../../../src/events/parseJob';
+import { systemClock } from '../../../src/ports/Clock';
+import { cardRenderer } from '../../../src/slack/cards/cardRenderer';
+import {
+  renderIsolationReport,
+  renderReleaseReport,
+} from '../../../src/slack/cards/isolationReport';
 import { FakeGuardDutyDismissal, FakeSecurityHubWorkflow } from '../../fakes/FakeDismissal';
 import {
   containmentError,
@@ -22,10 +33,12 @@ import {
   FakeSecurityHub,
   syslogEvents,
 } from '../../fakes/investigationSources';
+import { silentLogger } from '../../fakes/silentLogger';
 import { findBlockKitViolations } from '../../support/blockKitLimits';
 import {
   type BotEnvironment,
   startBotEnvironment,
+  TEST_BOT_TOKEN,
   TEST_SIGNING_SECRET,
 } from '../../support/botEnvironment';
 import { captureLogger } from '../../support/captureLogger';
@@ -496,23 +509,49 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
     });
 
     it('says on the card when a job gives up and goes to the dead-letter queue', async () => {
-      // Prepare
+      // Prepare: the worker died while isolating (a Lambda timeout skips every catch).
       await start();
       await tap('isolate');
-      const [body = ''] = queued.splice(0);
-      bot.slack.failNext('chat.update', { error: 'channel_not_found' }, 10);
-      bot.slack.failNext('chat.postMessage', { error: 'channel_not_found' }, 10);
+      const job = parseJob(queued.splice(0)[0] ?? '');
+      await store().transitionAction(BRUTE_FORCE, 'isolation', {
+        from: ['requested'],
+        to: { status: 'in-progress', at: new Date().toISOString(), by: job.requestedBy },
+      });
+      const slackGateway = new WebApiSlackGateway(
+        new WebClient(TEST_BOT_TOKEN, {
+          slackApiUrl: bot.slack.apiUrl,
+          retryConfig: { retries: 0 },
+        })
+      );
+      const jobs = isolationJobs({
+        store: store(),
+        cards: new CardRefresher({
+          store: store(),
+          slack: slackGateway,
+          renderer: cardRenderer,
+          clock: systemClock,
+          logger: silentLogger,
+          intervalMs: 0,
+        }),
+        slack: slackGateway,
+        engine: {
+          isolate: () => Promise.reject(new Error('unused')),
+          release: () => Promise.reject(new Error('unused')),
+        },
+        render: { isolation: renderIsolationReport, release: renderReleaseReport },
+        clock: systemClock,
+        logger: silentLogger,
+      });
 
       // Act
-      const result = await worker({
-        Records: [{ messageId: 'm1', body, attributes: { ApproximateReceiveCount: '3' } }],
-      } as unknown as SQSEvent);
+      await jobs.giveUp(job, new Error('Task timed out after 120.00 seconds'));
 
       // Assess
-      expect(result.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm1' }]);
       const state = (await store().getFinding(BRUTE_FORCE))?.actions.isolation;
       expect(state?.status).toBe('failed');
       expect(String(state?.reason)).toContain('dead-letter queue');
+      expect(cardText()).toContain('dead-letter queue');
+      expect(cardText()).toContain('"action_id":"retry"');
     });
   });
 
