@@ -19,12 +19,18 @@ import {
 import { registerIsolationListeners } from '../slack/listeners/isolationListeners';
 import { coreLogger, createDynamoClient, createLogger, createSsmClient } from './clients';
 
+/** Per-call timeout of Slack calls on the ack path (Slack gives the whole request 3 s). */
+const ACK_PATH_SLACK_TIMEOUT_MS = 1500;
+
 /** The Lambda handler shape Bolt's receiver produces (two arguments: Lambda rejects callbacks). */
 export type SlackHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
-/** Bolt logs through our structured logger. */
+/**
+ * Bolt logs through our structured logger, except its debug output: Bolt's receiver logs the whole
+ * request there (response_url, trigger_id, the verification token), which must never be logged.
+ */
 const boltLogger = (logger: Logger): BoltLogger => ({
-  debug: (...messages) => logger.debug(messages.map(String).join(' ')),
+  debug: () => undefined,
   info: (...messages) => logger.info(messages.map(String).join(' ')),
   warn: (...messages) => logger.warn(messages.map(String).join(' ')),
   error: (...messages) => logger.error(messages.map(String).join(' ')),
@@ -66,10 +72,13 @@ export const createSlackHandler = async (
     botUserId: config.slack.botUserId,
     logger: boltLogger(logger),
     convoStore: false,
+    // The ack path has 3 seconds in all: Slack calls made here (users.info, user groups,
+    // views.open, ephemeral answers) fail fast instead of retrying or waiting out a 429.
     clientOptions: {
       slackApiUrl: config.slack.apiUrl,
-      timeout: config.slack.timeoutMs,
-      retryConfig: { retries: 1 },
+      timeout: ACK_PATH_SLACK_TIMEOUT_MS,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
     },
   });
   const listenerDeps = {

@@ -8,6 +8,11 @@
 export const ISOLATION = 'isolation';
 export const INVESTIGATION = 'investigation';
 export const DISMISSAL = 'dismissal';
+/** A finding's proposed suppression rule, awaiting its approvers. */
+export const SUPPRESSION = 'suppression';
+
+/** The audit stream of slash commands (and their refusals) that concern no single finding. */
+export const COMMAND_STREAM = '_commands';
 
 /** Isolation states, from request to release. */
 export type IsolationStatus =
@@ -72,3 +77,25 @@ export const REOPENABLE: readonly DismissalStatus[] = ['dismissed'];
 
 /** The hour bucket (`yyyy-mm-ddThh`) the isolation cap counts in. */
 export const hourBucket = (now: Date): string => now.toISOString().slice(0, 13);
+
+/**
+ * How long an intent may sit in a transitional state before a new request may take it over: the
+ * work queue delivers a job at most three times, twelve minutes apart, so an intent older than
+ * this has no job behind it any more (the worker timed out, or its job went to the DLQ).
+ */
+export const STALE_INTENT_MS = 40 * 60_000;
+
+/**
+ * The current status, when it is one of `transitional` and older than {@link STALE_INTENT_MS}:
+ * a request may then take it over. Empty otherwise.
+ */
+export const staleIntent = (
+  state: { status: string; at: string } | undefined,
+  now: Date,
+  transitional: readonly string[]
+): string[] =>
+  state !== undefined &&
+  transitional.includes(state.status) &&
+  now.getTime() - Date.parse(state.at) > STALE_INTENT_MS
+    ? [state.status]
+    : [];

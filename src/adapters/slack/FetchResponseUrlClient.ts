@@ -2,15 +2,15 @@ import { SlackCallError } from '../../domain/errors';
 import type { ResponseOptions, ResponseUrlClient, SlackMessage } from '../../ports/SlackGateway';
 
 /**
- * {@link ResponseUrlClient} with `fetch`. Only Slack's own hosts (or the configured Web API host,
- * for the offline server) are accepted as response URLs: the URL comes from a request body.
+ * {@link ResponseUrlClient} with `fetch`. Only `https://hooks.slack.com` (or the configured Web API
+ * origin, for the offline server) is accepted as a response URL: the URL comes from a request body.
  */
 export class FetchResponseUrlClient implements ResponseUrlClient {
-  readonly #allowedHosts: ReadonlySet<string>;
+  readonly #allowedOrigins: ReadonlySet<string>;
   readonly #timeoutMs: number;
 
   public constructor(options: { apiUrl: string; timeoutMs: number }) {
-    this.#allowedHosts = new Set(['hooks.slack.com', new URL(options.apiUrl).host]);
+    this.#allowedOrigins = new Set(['https://hooks.slack.com', new URL(options.apiUrl).origin]);
     this.#timeoutMs = options.timeoutMs;
   }
 
@@ -20,7 +20,7 @@ export class FetchResponseUrlClient implements ResponseUrlClient {
     options: ResponseOptions
   ): Promise<void> {
     const url = new URL(responseUrl);
-    if (!this.#allowedHosts.has(url.host)) {
+    if (!this.#allowedOrigins.has(url.origin)) {
       throw new SlackCallError('response_url', 'untrusted_response_url');
     }
     let response: Response;

@@ -105,17 +105,22 @@ export class Authorizer {
 
   async #isMember(userId: string, principals: readonly string[]): Promise<boolean> {
     if (principals.includes(userId)) return true;
-    for (const group of principals.filter((principal) => principal.startsWith('S'))) {
-      try {
-        if ((await this.#directory.groupMembers(group)).includes(userId)) return true;
-      } catch (error) {
-        // A group we cannot read grants nothing; the other principals still count.
-        this.#logger.warn('could not read a user group', {
-          group,
-          reason: (error as Error).message,
-        });
-      }
-    }
-    return false;
+    const groups = principals.filter((principal) => principal.startsWith('S'));
+    // Groups are looked up together: the ack path has 3 seconds in all.
+    const memberships = await Promise.all(
+      groups.map(async (group) => {
+        try {
+          return (await this.#directory.groupMembers(group)).includes(userId);
+        } catch (error) {
+          // A group we cannot read grants nothing; the other principals still count.
+          this.#logger.warn('could not read a user group', {
+            group,
+            reason: (error as Error).message,
+          });
+          return false;
+        }
+      })
+    );
+    return memberships.includes(true);
   }
 }

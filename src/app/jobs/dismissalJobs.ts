@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import { DISMISSAL } from '../../domain/actions';
+import { DISMISSAL, SUPPRESSION } from '../../domain/actions';
 import { type DismissReason, dismissReasonLabel, isDismissReason } from '../../domain/dismissal';
 import type { Clock } from '../../ports/Clock';
 import type { AccountTarget, SuppressionRule } from '../../ports/Dismissal';
@@ -7,15 +7,13 @@ import type { FindingRecord, FindingStore, SlackActor } from '../../ports/Findin
 import type { Job } from '../../ports/JobQueue';
 import type { Logger } from '../../ports/Logger';
 import type { SlackMessage } from '../../ports/SlackGateway';
+import { escapeMrkdwn } from '../../slack/mrkdwn';
 import { type CardRefresher, findingCardKey } from '../CardRefresher';
 import type { DismissOutcome, DismissService, ReopenOutcome } from '../dismissal/DismissService';
 import { buildAfterActionReport } from '../report/buildAfterActionReport';
 import { RetryLaterError } from './isolationJobs';
 import type { JobHandler } from './JobRunner';
 import { postInThread, type ReplyDeps, replyToRequester } from './replies';
-
-/** The area of a finding's record holding its pending suppression rule. */
-export const SUPPRESSION = 'suppression';
 
 /** Collaborators of the dismissal, suppression and report jobs. */
 export interface DismissalJobsDeps extends ReplyDeps {
@@ -52,6 +50,9 @@ const text = (message: string): SlackMessage => ({
   text: message,
   blocks: [{ type: 'section', text: { type: 'mrkdwn', text: message } } as KnownBlock],
 });
+
+/** AWS error messages and rule names are shown escaped (and bounded) in mrkdwn. */
+const safe = (value: unknown): string => escapeMrkdwn(String(value ?? '')).slice(0, 500);
 
 const mentionOf = (actor: SlackActor): string =>
   /^[UW][A-Z0-9]{2,20}$/.test(actor.userId) ? `<@${actor.userId}>` : 'someone';
@@ -180,7 +181,7 @@ export const dismissalJobs = (
         await postInThread(
           deps,
           where,
-          text(`No suppression rule was proposed: ${proposal.reason}`)
+          text(`No suppression rule was proposed: ${safe(proposal.reason)}`)
         );
       }
     }
@@ -253,9 +254,9 @@ export const dismissalJobs = (
         : {
             reason:
               outcome.status === 'refused'
-                ? outcome.problem
+                ? safe(outcome.problem)
                 : outcome.status === 'failed'
-                  ? outcome.message
+                  ? safe(outcome.message)
                   : '',
           }),
     });
@@ -265,8 +266,8 @@ export const dismissalJobs = (
       await thread(record),
       text(
         created
-          ? `🔕 Suppression rule \`${String(state.name)}\` is ${outcome.status === 'exists' ? 'already in place' : 'created'}: GuardDuty now archives matching findings automatically. \`/guardduty suppressions\` lists and deletes the bot's rules.`
-          : `❌ The suppression rule was not created: ${outcome.status === 'refused' ? outcome.problem : outcome.status === 'failed' ? outcome.message : ''}`
+          ? `🔕 Suppression rule \`${safe(state.name)}\` is ${outcome.status === 'exists' ? 'already in place' : 'created'}: GuardDuty now archives matching findings automatically. \`/guardduty suppressions\` lists and deletes the bot's rules.`
+          : `❌ The suppression rule was not created: ${safe(outcome.status === 'refused' ? outcome.problem : outcome.status === 'failed' ? outcome.message : '')}`
       )
     );
   };
@@ -283,10 +284,10 @@ export const dismissalJobs = (
       throw new RetryLaterError('deleting the suppression rule failed and will be retried');
     }
     const answer: Record<typeof outcome.status, string> = {
-      deleted: `🔔 Suppression rule \`${filterName}\` deleted by ${mentionOf(job.requestedBy)}: matching findings are no longer archived.`,
-      absent: `Suppression rule \`${filterName}\` no longer exists.`,
-      refused: `Not deleted: ${'problem' in outcome ? outcome.problem : ''}`,
-      failed: `❌ Could not delete \`${filterName}\`: ${'message' in outcome ? outcome.message : ''}`,
+      deleted: `🔔 Suppression rule \`${safe(filterName)}\` deleted by ${mentionOf(job.requestedBy)}: matching findings are no longer archived.`,
+      absent: `Suppression rule \`${safe(filterName)}\` no longer exists.`,
+      refused: `Not deleted: ${safe('problem' in outcome ? outcome.problem : '')}`,
+      failed: `❌ Could not delete \`${safe(filterName)}\`: ${safe('message' in outcome ? outcome.message : '')}`,
     };
     await replyToRequester(deps, job, text(answer[outcome.status]));
   };
@@ -302,7 +303,7 @@ export const dismissalJobs = (
       await replyToRequester(
         deps,
         job,
-        text(`❌ Could not list the suppression rules: ${outcome.message}`)
+        text(`❌ Could not list the suppression rules: ${safe(outcome.message)}`)
       );
       return;
     }
@@ -352,7 +353,20 @@ export const dismissalJobs = (
   };
 
   const giveUp = async (job: Job, error: unknown): Promise<void> => {
-    if (job.findingId === undefined || (job.kind !== 'dismiss' && job.kind !== 'reopen')) return;
+    if (job.findingId === undefined) return;
+    const why = `gave up after repeated failures (${(error as Error).message}); the job is in the dead-letter queue`;
+    if (job.kind === 'suppression-create') {
+      // Back to proposed: an approver can press Create again.
+      const record = await deps.store.getFinding(job.findingId);
+      const state = record?.actions[SUPPRESSION];
+      if (state === undefined) return;
+      await deps.store.transitionAction(job.findingId, SUPPRESSION, {
+        from: ['create-requested'],
+        to: { ...state, status: 'proposed', at: deps.clock.now().toISOString(), reason: why },
+      });
+      return;
+    }
+    if (job.kind !== 'dismiss' && job.kind !== 'reopen') return;
     const from = job.kind === 'dismiss' ? ['requested'] : ['reopen-requested'];
     const moved = await deps.store.transitionAction(job.findingId, DISMISSAL, {
       from,
@@ -360,7 +374,7 @@ export const dismissalJobs = (
         status: job.kind === 'dismiss' ? 'failed' : 'dismissed',
         at: deps.clock.now().toISOString(),
         by: job.requestedBy,
-        reason: `gave up after repeated failures (${(error as Error).message}); the job is in the dead-letter queue`,
+        reason: why,
       },
     });
     if (moved) await deps.cards.refresh(job.findingId);

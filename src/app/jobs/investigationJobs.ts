@@ -1,4 +1,4 @@
-import { INVESTIGATION } from '../../domain/actions';
+import { COMMAND_STREAM, INVESTIGATION } from '../../domain/actions';
 import type { Finding } from '../../domain/Finding';
 import type {
   HubCommand,
@@ -14,9 +14,6 @@ import type { SlackMessage } from '../../ports/SlackGateway';
 import { type CardRefresher, findingCardKey } from '../CardRefresher';
 import type { JobHandler } from './JobRunner';
 import { postInThread, type ReplyDeps, replyToRequester } from './replies';
-
-/** The audit stream that records slash commands not tied to one finding. */
-export const COMMAND_STREAM = '_commands';
 
 /** Where commands without a finding search: the home account and default Region. */
 export interface HomeTarget {

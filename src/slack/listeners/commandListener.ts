@@ -1,5 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
+import { findingCardKey } from '../../app/CardRefresher';
+import { COMMAND_STREAM } from '../../domain/actions';
 import type { FindingStore } from '../../ports/FindingStore';
 import { messageLink } from '../../ports/SlackGateway';
 import { renderFindingLookup } from '../cards/findingLookup';
@@ -25,7 +27,7 @@ const findingAnswer = async (store: FindingStore, findingId: string): Promise<An
   }
   const placement = record.placement;
   const cardKey =
-    placement?.kind === 'digest' ? placement.digestKey : `FINDING#${record.finding.id}`;
+    placement?.kind === 'digest' ? placement.digestKey : findingCardKey(record.finding.id);
   const card =
     placement === undefined || placement.kind === 'record-only'
       ? undefined
@@ -61,26 +63,46 @@ export const registerCommandListener = (
   routes: readonly CommandRoute[] = []
 ): void => {
   app.command('/guardduty', async ({ command, ack }) => {
-    const decision = await deps.authorizer.check({
-      permission: 'investigate',
-      userId: command.user_id,
-      teamId: command.team_id,
-      channelId: command.channel_id,
-    });
-    if (!decision.allowed) {
-      deps.logger.warn('refused a command', { userId: command.user_id, reason: decision.reason });
-      await ack({ response_type: 'ephemeral', text: `:no_entry: ${decision.reason}` });
-      return;
-    }
-    const parsed = parseCommand(command.text);
-    if (parsed.kind === 'help' || parsed.kind === 'usage') {
-      await ack({
-        response_type: 'ephemeral',
-        text: helpText(parsed.kind === 'usage' ? parsed.problem : undefined),
-      });
-      return;
-    }
+    // Every command is recorded, allowed or refused: who, what, when.
+    const audit = (result: string, detail: Record<string, unknown>) =>
+      deps.store
+        .appendAudit(COMMAND_STREAM, {
+          at: deps.clock.now().toISOString(),
+          kind: result === 'denied' ? 'command.denied' : 'command.received',
+          actor: command.user_id,
+          dedupeKey: deps.newId(),
+          result,
+          detail: {
+            command: `/guardduty ${command.text.slice(0, 500)}`,
+            channel: command.channel_id,
+            ...detail,
+          },
+        })
+        .catch((error: unknown) =>
+          deps.logger.warn('could not record a command', { reason: (error as Error).message })
+        );
     try {
+      const decision = await deps.authorizer.check({
+        permission: 'investigate',
+        userId: command.user_id,
+        teamId: command.team_id,
+        channelId: command.channel_id,
+      });
+      if (!decision.allowed) {
+        deps.logger.warn('refused a command', { userId: command.user_id, reason: decision.reason });
+        await audit('denied', { reason: decision.reason, userName: decision.userName });
+        await ack({ response_type: 'ephemeral', text: `:no_entry: ${decision.reason}` });
+        return;
+      }
+      const parsed = parseCommand(command.text);
+      await audit('ok', { kind: parsed.kind, userName: decision.userName });
+      if (parsed.kind === 'help' || parsed.kind === 'usage') {
+        await ack({
+          response_type: 'ephemeral',
+          text: helpText(parsed.kind === 'usage' ? parsed.problem : undefined),
+        });
+        return;
+      }
       let answer: Answer | undefined;
       if (parsed.kind === 'finding') answer = await findingAnswer(deps.store, parsed.findingId);
       for (const route of routes) {
@@ -100,10 +122,7 @@ export const registerCommandListener = (
         }),
       });
     } catch (error) {
-      deps.logger.error('a command failed', {
-        kind: parsed.kind,
-        reason: (error as Error).message,
-      });
+      deps.logger.error('a command failed', { reason: (error as Error).message });
       await ack({
         response_type: 'ephemeral',
         text: 'That did not work right now. Try again in a moment.',

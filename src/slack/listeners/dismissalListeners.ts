@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { DISMISSABLE, DISMISSAL, REOPENABLE } from '../../domain/actions';
+import { DISMISSABLE, DISMISSAL, REOPENABLE, SUPPRESSION, staleIntent } from '../../domain/actions';
 import { buildSuppressionCriteria } from '../../domain/dismissal';
 import { isAtLeast } from '../../domain/Finding';
 import type { SlackActor } from '../../ports/FindingStore';
@@ -21,9 +21,6 @@ import {
   type ListenerDeps,
   tell,
 } from './listenerKit';
-
-/** The record area of a finding's pending suppression rule (written by the worker). */
-const SUPPRESSION = 'suppression';
 
 /** What the Dismiss modal carries to its submission. */
 interface DismissMetadata {
@@ -89,7 +86,8 @@ export const registerDismissalListeners = (app: App, deps: ListenerDeps): void =
     if (!checked.ok) return tell(client, interaction, checked.message, deps.logger);
     const { record } = checked;
     const status = (record.actions[DISMISSAL]?.status ?? null) as (typeof DISMISSABLE)[number];
-    if (!DISMISSABLE.includes(status)) {
+    const stale = staleIntent(record.actions[DISMISSAL], deps.clock.now(), ['requested']);
+    if (!DISMISSABLE.includes(status) && stale.length === 0) {
       return tell(client, interaction, `This finding is ${status} already.`, deps.logger);
     }
     const proposal = buildSuppressionCriteria(record.finding);
@@ -140,7 +138,10 @@ export const registerDismissalListeners = (app: App, deps: ListenerDeps): void =
     }
     const { record, actor } = checked;
     const moved = await deps.store.transitionAction(record.finding.id, DISMISSAL, {
-      from: DISMISSABLE,
+      from: [
+        ...DISMISSABLE,
+        ...staleIntent(record.actions[DISMISSAL], deps.clock.now(), ['requested']),
+      ],
       to: {
         status: 'requested',
         at: deps.clock.now().toISOString(),
@@ -188,7 +189,7 @@ export const registerDismissalListeners = (app: App, deps: ListenerDeps): void =
     const { record, actor } = checked;
     const previous = record.actions[DISMISSAL];
     const moved = await deps.store.transitionAction(record.finding.id, DISMISSAL, {
-      from: REOPENABLE,
+      from: [...REOPENABLE, ...staleIntent(previous, deps.clock.now(), ['reopen-requested'])],
       to: {
         ...previous,
         status: 'reopen-requested',

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { INVESTIGATION, INVESTIGATION_REQUESTABLE } from '../../domain/actions';
+import { INVESTIGATION, INVESTIGATION_REQUESTABLE, staleIntent } from '../../domain/actions';
 import type { CommandRoute } from './commandListener';
 import {
   auditAction,
@@ -26,7 +26,10 @@ export const registerInvestigationListeners = (app: App, deps: ListenerDeps): vo
     }
     const { record, actor } = checked;
     const moved = await deps.store.transitionAction(record.finding.id, INVESTIGATION, {
-      from: INVESTIGATION_REQUESTABLE,
+      from: [
+        ...INVESTIGATION_REQUESTABLE,
+        ...staleIntent(record.actions[INVESTIGATION], deps.clock.now(), ['requested', 'running']),
+      ],
       to: { status: 'requested', at: deps.clock.now().toISOString(), by: actor },
     });
     if (!moved) {

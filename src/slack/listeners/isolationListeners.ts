@@ -7,6 +7,7 @@ import {
   ISOLATION_RETRYABLE,
   type IsolationStatus,
   RELEASABLE,
+  staleIntent,
 } from '../../domain/actions';
 import { findingInstanceId, isAtLeast } from '../../domain/Finding';
 import type { ActionState, FindingRecord, SlackActor } from '../../ports/FindingStore';
@@ -135,7 +136,19 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
       return 'This finding is archived or dismissed: reopen it before isolating.';
     }
     const status = statusOf(record);
-    if (!ISOLATION_REQUESTABLE.includes(status)) {
+    const state = record.actions[ISOLATION];
+    const now = deps.clock.now();
+    const expired =
+      state?.status === 'awaiting-approval' &&
+      typeof state.expiresAt === 'string' &&
+      Date.parse(state.expiresAt) <= now.getTime();
+    // A request may take over an expired approval or an intent whose job is long gone.
+    const requestable: readonly (IsolationStatus | null)[] = [
+      ...ISOLATION_REQUESTABLE,
+      ...(staleIntent(state, now, ['requested', 'in-progress']) as IsolationStatus[]),
+      ...(expired ? (['awaiting-approval'] as const) : []),
+    ];
+    if (!requestable.includes(status)) {
       return `Isolation is already ${status} for this finding: nothing to do.`;
     }
     const twoPerson =
@@ -145,8 +158,7 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
       action: 'isolate',
       twoPersonRule: twoPerson,
     });
-    if (!twoPerson) return startIsolation(record, actor, ISOLATION_REQUESTABLE, interaction);
-    const now = deps.clock.now();
+    if (!twoPerson) return startIsolation(record, actor, requestable, interaction);
     const waiting: ActionState = {
       status: 'awaiting-approval',
       at: now.toISOString(),
@@ -154,7 +166,7 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
       expiresAt: new Date(now.getTime() + deps.options.approvalExpiryMs).toISOString(),
     };
     const moved = await deps.store.transitionAction(record.finding.id, ISOLATION, {
-      from: ISOLATION_REQUESTABLE,
+      from: requestable,
       to: waiting,
     });
     if (!moved) return 'Isolation is already requested for this finding.';
@@ -168,11 +180,8 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
     const { record, actor } = checked;
     const state = record.actions[ISOLATION];
     if (state?.status !== 'awaiting-approval') return 'There is no isolation waiting for approval.';
-    const requester = state.by;
-    if (requester?.userId === actor.userId) {
-      return 'The two-person rule needs a second approver: you requested this isolation.';
-    }
     const now = deps.clock.now();
+    const requester = state.by;
     if (typeof state.expiresAt === 'string' && Date.parse(state.expiresAt) <= now.getTime()) {
       await deps.store.transitionAction(record.finding.id, ISOLATION, {
         from: ['awaiting-approval'],
@@ -180,6 +189,9 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
       });
       await refresh(record, actor, interaction);
       return 'This request expired before it was approved. Tap Isolate to request it again.';
+    }
+    if (requester?.userId === actor.userId) {
+      return 'The two-person rule needs a second approver: you requested this isolation.';
     }
     await auditAction(deps, record.finding.id, actor, 'action.approved', {
       action: 'isolate',
@@ -204,7 +216,13 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
     if (!checked.ok) return checked.message;
     const { record, actor } = checked;
     const moved = await deps.store.transitionAction(record.finding.id, ISOLATION, {
-      from: force ? FORCE_RELEASABLE : RELEASABLE,
+      from: [
+        ...(force ? FORCE_RELEASABLE : RELEASABLE),
+        ...staleIntent(record.actions[ISOLATION], deps.clock.now(), [
+          'release-requested',
+          'releasing',
+        ]),
+      ],
       to: { status: 'release-requested', at: deps.clock.now().toISOString(), by: actor, force },
     });
     if (!moved)

@@ -338,6 +338,23 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
       expect(state?.status).toBe('failed');
     });
 
+    it('lets a new request take over an intent whose job is long gone', async () => {
+      // Prepare: an isolation stuck "in progress" for 41 minutes (its worker timed out).
+      await start();
+      const longAgo = new Date(Date.now() - 41 * 60_000).toISOString();
+      await store().transitionAction(BRUTE_FORCE, 'isolation', {
+        from: [null],
+        to: { status: 'in-progress', at: longAgo, by: { userId: 'U0BOB', userName: 'bob' } },
+      });
+
+      // Act
+      await tap('isolate');
+      await drain();
+
+      // Assess
+      expect(cardText()).toContain('Isolated by <@U0ALICE>');
+    });
+
     it('refuses every change in read-only mode', async () => {
       // Prepare
       await start({ READ_ONLY_MODE: 'true' });

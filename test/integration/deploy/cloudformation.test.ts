@@ -516,7 +516,7 @@ describe('the packaged deployment (osls package)', () => {
         Properties: expect.objectContaining({
           EventSourceArn: getAtt('WorkQueue', 'Arn'),
           FunctionName: getAtt(FUNCTIONS.worker, 'Arn'),
-          BatchSize: 5,
+          BatchSize: 1,
           Enabled: true,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
         }),
