@@ -172,14 +172,20 @@ export class FindingNotifier {
       // High and Critical findings always get their own card; the budget only gathers the rest.
       if (hasToken || isAtLeast(record.finding.severity, 'High')) {
         const latest = await this.#latest(findingId);
+        const placement: Placement = { kind: 'card' };
+        // An earlier attempt may have posted the card and died before recording its placement.
+        const posted = await store.getCard(findingCardKey(findingId));
+        if (posted?.ts !== undefined) {
+          await store.setPlacement(findingId, placement);
+          return placement;
+        }
         const { ts } = await slack.postMessage(latest.channel, renderer.findingCard(latest));
         await store.markPosted(findingCardKey(findingId), {
           ts,
           renderedVersion: latest.version,
           now: clock.now(),
+          placement,
         });
-        const placement: Placement = { kind: 'card' };
-        await store.setPlacement(findingId, placement);
         await this.#audit(findingId, {
           at: clock.now().toISOString(),
           kind: 'card.posted',

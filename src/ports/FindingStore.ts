@@ -150,8 +150,14 @@ export interface FindingStore {
   /** Gives up a post lease after a failed post. */
   releaseCardPost(key: string): Promise<void>;
 
-  /** Records the posted message and the version it shows, and releases the post lease. */
-  markPosted(key: string, input: { ts: string; renderedVersion: number; now: Date }): Promise<void>;
+  /**
+   * Records the posted message and the version it shows, and releases the post lease; for a
+   * finding's own card also its placement, in the same write (so a retry never posts it twice).
+   */
+  markPosted(
+    key: string,
+    input: { ts: string; renderedVersion: number; now: Date; placement?: Placement }
+  ): Promise<void>;
 
   /**
    * Takes the right to edit a card now: succeeds only if nobody rendered it since

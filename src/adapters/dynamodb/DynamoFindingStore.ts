@@ -216,16 +216,17 @@ export class DynamoFindingStore implements FindingStore {
 
   public async markPosted(
     key: string,
-    input: { ts: string; renderedVersion: number; now: Date }
+    input: { ts: string; renderedVersion: number; now: Date; placement?: Placement }
   ): Promise<void> {
+    const placement = input.placement === undefined ? '' : ', placement = :p';
     await this.#update({
       Key: { pk: key, sk: STATE },
-      UpdateExpression:
-        'SET ts = :ts, renderedVersion = :v, lastRenderedAt = :now REMOVE postLockUntil',
+      UpdateExpression: `SET ts = :ts, renderedVersion = :v, lastRenderedAt = :now${placement} REMOVE postLockUntil, placementLockUntil`,
       ExpressionAttributeValues: {
         ':ts': input.ts,
         ':v': input.renderedVersion,
         ':now': input.now.getTime(),
+        ...(input.placement === undefined ? {} : { ':p': input.placement }),
       },
     });
   }
