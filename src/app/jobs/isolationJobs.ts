@@ -111,6 +111,11 @@ export const isolationJobs = (
     running: string
   ): Promise<boolean> => {
     const current = record.actions[ISOLATION];
+    // An intent names the job it queued: an older job delivered late is not this request's.
+    if (typeof current?.jobId === 'string' && current.jobId !== job.id) {
+      deps.logger.warn('a job that is not the recorded intent’s: skipped', { jobId: job.id });
+      return false;
+    }
     if (current?.status === running) return true;
     if (current?.status !== from) return false;
     const entered = await deps.store.transitionAction(record.finding.id, ISOLATION, {

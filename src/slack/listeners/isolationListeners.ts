@@ -80,10 +80,13 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
     extra: Record<string, unknown> = {}
   ): Promise<string | undefined> => {
     const now = deps.clock.now();
+    const job = jobFor('isolate', record, requestedBy, interaction);
+    // The intent names its job: a late redelivery of an older job finds another id and stops.
     const requested: ActionState = {
       status: 'requested',
       at: now.toISOString(),
       by: requestedBy,
+      jobId: job.id,
       ...extra,
     };
     if (
@@ -101,7 +104,7 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
       await refresh(record, requestedBy, interaction);
       return `The cap of ${deps.options.isolationsPerHour} isolations per hour is reached: nothing was changed. Ask an administrator to raise ISOLATIONS_PER_HOUR if this is a real outbreak.`;
     }
-    return enqueueOrUndo(deps, jobFor('isolate', record, requestedBy, interaction), {
+    return enqueueOrUndo(deps, job, {
       area: ISOLATION,
       from: ['requested'],
       to: {
@@ -215,6 +218,7 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
     const checked = await checkCardAction(deps, interaction, action, 'contain');
     if (!checked.ok) return checked.message;
     const { record, actor } = checked;
+    const job = jobFor('release', record, actor, interaction, { force });
     const moved = await deps.store.transitionAction(record.finding.id, ISOLATION, {
       from: [
         ...(force ? FORCE_RELEASABLE : RELEASABLE),
@@ -223,13 +227,19 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
           'releasing',
         ]),
       ],
-      to: { status: 'release-requested', at: deps.clock.now().toISOString(), by: actor, force },
+      to: {
+        status: 'release-requested',
+        at: deps.clock.now().toISOString(),
+        by: actor,
+        force,
+        jobId: job.id,
+      },
     });
     if (!moved)
       return `Release is not possible now (isolation is ${statusOf(record) ?? 'not requested'}).`;
     await auditAction(deps, record.finding.id, actor, 'action.requested', { action, force });
     const previous = record.actions[ISOLATION];
-    return enqueueOrUndo(deps, jobFor('release', record, actor, interaction, { force }), {
+    return enqueueOrUndo(deps, job, {
       area: ISOLATION,
       from: ['release-requested'],
       to: previous ?? { status: 'isolated', at: deps.clock.now().toISOString() },

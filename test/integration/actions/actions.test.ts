@@ -294,6 +294,25 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
       expect(queued.filter((body) => body.includes('"kind":"isolate"'))).toHaveLength(1);
     });
 
+    it('ignores a late redelivery of an older job once a new request was made', async () => {
+      // Prepare: isolate, release, then request isolation again; keep the first job's message.
+      await start();
+      await tap('isolate');
+      const firstJob = queued[0] ?? '';
+      await drain();
+      await tap('release', 'U0BOB');
+      await drain();
+      await tap('isolate', 'U0BOB');
+
+      // Act: SQS delivers the first job again, late, before the new one.
+      queued.unshift(firstJob);
+      await drain();
+
+      // Assess: the second isolation ran under Bob's request, once.
+      expect(cardText()).toContain('Isolated by <@U0BOB>');
+      expect((await auditKinds()).filter((kind) => kind === 'isolation.completed')).toHaveLength(2);
+    });
+
     it('isolates exactly once when SQS delivers the job twice', async () => {
       // Prepare
       await start();
