@@ -4,6 +4,7 @@ import { findingCardKey } from '../../app/CardRefresher';
 import { COMMAND_STREAM } from '../../domain/actions';
 import type { FindingStore } from '../../ports/FindingStore';
 import { messageLink } from '../../ports/SlackGateway';
+import { cardRenderer } from '../cards/cardRenderer';
 import { renderFindingLookup } from '../cards/findingLookup';
 import { helpText } from '../commands/helpText';
 import { type GuardDutyCommand, parseCommand } from '../commands/parseCommand';
@@ -33,10 +34,22 @@ const findingAnswer = async (store: FindingStore, findingId: string): Promise<An
       ? undefined
       : await store.getCard(cardKey);
   const link = card?.ts === undefined ? undefined : messageLink(card.channel, card.ts);
-  return renderFindingLookup(record.finding, {
-    ...(link === undefined ? {} : { cardLink: link }),
-    inDigest: placement?.kind === 'digest',
-  });
+  if (placement?.kind === 'digest') {
+    // A digested finding has no card of its own: its buttons come with the answer instead.
+    const full = cardRenderer.findingCard(record);
+    const where = link === undefined ? 'a storm digest' : `a <${link}|storm digest>`;
+    return {
+      text: full.text,
+      blocks: [
+        {
+          type: 'context',
+          elements: [{ type: 'mrkdwn', text: `Gathered into ${where}: act on it from here.` }],
+        },
+        ...full.blocks,
+      ],
+    };
+  }
+  return renderFindingLookup(record.finding, link === undefined ? {} : { cardLink: link });
 };
 
 /** Extra subcommands registered by other features: each gets the parsed command and answers. */

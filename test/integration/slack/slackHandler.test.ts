@@ -139,6 +139,23 @@ describe('Handler: slack', () => {
       expect(bot.slack.calls.filter((call) => call.method.startsWith('chat.'))).toHaveLength(0);
     });
 
+    it('offers the card buttons for a finding that was only gathered into a digest', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '0' });
+      const notify = await createNotifyHandler(loadConfig(bot.env), captureLogger().logger);
+      await notify(fixture('01-ec2-sshbruteforce.json'));
+
+      // Act
+      const response = await command(`finding ${BRUTE_FORCE_ID}`);
+
+      // Assess
+      const body = answer(response);
+      const serialized = JSON.stringify(body.blocks);
+      expect(serialized).toContain('storm digest');
+      expect(serialized).toContain('"action_id":"isolate"');
+      expect(findBlockKitViolations(body)).toStrictEqual([]);
+    });
+
     it('says so when the finding is unknown', async () => {
       // Prepare
       await start();
