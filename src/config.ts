@@ -75,7 +75,7 @@ export interface ActionsConfig {
   approvalExpiryMs: number;
   /** When true the bot changes nothing in AWS: every mutating action is refused. @default false */
   readOnlyMode: boolean;
-  /** At most this many isolations per rolling clock hour. @default 10 */
+  /** At most this many isolations per clock hour (UTC, e.g. 14:00–14:59). @default 10 */
   isolationsPerHour: number;
   /** Isolation only plans: lists every call and sends EC2 mutations with DryRun. @default false */
   dryRun: boolean;

@@ -4,7 +4,6 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
-import { IAMClient } from '@aws-sdk/client-iam';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
@@ -88,10 +87,6 @@ export class AwsClientFactory {
 
   public elb(target: AwsTarget): Promise<ElasticLoadBalancingClient> {
     return this.#client('elb', ElasticLoadBalancingClient, target);
-  }
-
-  public iam(target: AwsTarget): Promise<IAMClient> {
-    return this.#client('iam', IAMClient, target);
   }
 
   /** The role ARN used for a target, or undefined when the function's own role is used. */
