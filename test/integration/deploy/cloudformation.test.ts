@@ -730,14 +730,16 @@ describe('the packaged deployment (osls package)', () => {
     }
   });
 
-  it('reads only the two Slack parameters, decrypting them only through SSM', () => {
-    for (const logicalId of Object.values(FUNCTIONS)) {
+  it('reads only the Slack parameters each function needs, decrypting them only through SSM', () => {
+    for (const [name, logicalId] of Object.entries(FUNCTIONS)) {
+      // Only the slack function verifies requests: the others never read the signing secret.
+      const parameters = name === 'slack' ? SLACK_PARAMETER_ARNS : SLACK_PARAMETER_ARNS.slice(0, 1);
       const statements = statementsOf(roleOf(logicalId));
       const ssm = statements.filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('ssm:'))
       );
       expect(ssm, logicalId).toEqual([
-        expect.objectContaining({ Action: ['ssm:GetParameter'], Resource: SLACK_PARAMETER_ARNS }),
+        expect.objectContaining({ Action: ['ssm:GetParameter'], Resource: parameters }),
       ]);
       const kms = statements.filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('kms:'))
@@ -748,7 +750,7 @@ describe('the packaged deployment (osls package)', () => {
           Condition: {
             StringEquals: {
               'kms:ViaService': { 'Fn::Sub': `ssm.\${AWS::Region}.amazonaws.com` },
-              'kms:EncryptionContext:PARAMETER_ARN': SLACK_PARAMETER_ARNS,
+              'kms:EncryptionContext:PARAMETER_ARN': parameters,
             },
           },
         }),
