@@ -190,7 +190,7 @@ export const dismissalJobs = (
 
   const reopen: JobHandler = async (job, attempt) => {
     const record = await load(job);
-    if (!record || record.actions[DISMISSAL]?.status !== 'reopen-requested') return;
+    if (record?.actions[DISMISSAL]?.status !== 'reopen-requested' || record === undefined) return;
     const outcome = await deps.service.reopen({
       finding: record.finding,
       actor: job.requestedBy,

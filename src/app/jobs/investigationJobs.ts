@@ -107,6 +107,7 @@ export const investigationJobs = (
         userName: job.requestedBy.userName,
         counts: report.counts,
         truncated: report.truncated,
+        summary: investigationSummary(report),
       },
     });
     await deps.store.transitionAction(record.finding.id, INVESTIGATION, {

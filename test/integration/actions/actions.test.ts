@@ -157,7 +157,8 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
     await notify(
       JSON.parse(readFileSync(join(FIXTURES, 'events/01-ec2-sshbruteforce.json'), 'utf8'))
     );
-    cardTs = (bot.slack.okCallsTo('chat.postMessage')[0]?.response as { ts: string }).ts;
+    const [posted] = bot.slack.okCallsTo('chat.postMessage');
+    cardTs = (posted?.response as { ts: string } | undefined)?.ts ?? '';
   };
 
   /** Taps a card button as `userId`, through the real signed request path. */
