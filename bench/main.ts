@@ -1,0 +1,670 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createNotifyHandler } from '../src/composition/notifyHandler';
+import { loadConfig } from '../src/config';
+import type { DynamoLocal } from '../test/support/dynamoLocal';
+import { type AckResult, measureAck } from './ack';
+import {
+  BASELINE_TARGETS,
+  type BuiltBundle,
+  buildBundle,
+  contributors,
+  FUNCTION_TARGETS,
+  importChain,
+  shortPath,
+} from './bundles';
+import { type ColdSample, measureColdStarts } from './cold';
+import { coldCases, notifyCase, slackHelpCase, slackWarmMemoryCase } from './coldCases';
+import { type BenchStage, startBenchDynamo, startStage } from './environment';
+import { productionSettings, REPO_ROOT } from './esbuildSettings';
+import { type BenchOptions, parseOptions } from './options';
+import { quietConsole } from './quietConsole';
+import { measureReport, type ReportResult } from './report';
+import { tableAccess, useLocalAws, warmDynamo } from './seed';
+import { SqsSendMessageServer } from './sqsServer';
+import { bytes, ms, ratio, type Summary, summarize } from './stats';
+import { measureStorm, STORM_RATE_LIMITS, type StormResult } from './storm';
+import { table, verdict } from './table';
+import { NOTIFY_VARIANTS, SLACK_VARIANTS } from './variants';
+
+/**
+ * The benchmark (issue 6): bundle sizes, cold init, warm ack latency, a GuardDuty storm, peak
+ * memory and the after-action report, each against a baseline measured in the same run. Prints
+ * tables on stdout (progress on stderr) and writes the figures as JSON.
+ */
+
+interface Target {
+  name: string;
+  measured: string;
+  limit: string;
+  pass: boolean;
+}
+
+const progress = (message: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+};
+const print = (text = ''): void => {
+  process.stdout.write(`${text}\n`);
+};
+const heading = (text: string): void => {
+  print();
+  print(`== ${text} ==`);
+};
+
+const machine = () => ({
+  nproc: availableParallelism(),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  loadAverageAtStart: loadavg().map((value) => Number(value.toFixed(2))),
+});
+
+const main = async (options: BenchOptions): Promise<void> => {
+  const runStarted = performance.now();
+  const targets: Target[] = [];
+  const results: Record<string, unknown> = { machine: machine(), options: { ...options } };
+  (results.options as Record<string, unknown>).only = [...options.only];
+  const info = results.machine as ReturnType<typeof machine>;
+  print(
+    `GuardDuty Slack responder benchmark — ${new Date().toISOString()}${options.quick ? ' (--quick: small counts, smoke run only)' : ''}`
+  );
+  print(
+    `machine: ${info.nproc} CPUs (${info.cpu}), ${info.memoryGiB} GiB, Node ${info.node}, ${info.platform}; load average at start ${info.loadAverageAtStart.join(' / ')}`
+  );
+  print(
+    'Every figure is compared with a baseline measured in this run (absolute times drift on shared machines).'
+  );
+
+  // ------------------------------------------------------------------------------------------
+  // 1. Bundles
+  // ------------------------------------------------------------------------------------------
+  const settings = productionSettings();
+  results.settings = { runtime: settings.runtime, customEsbuild: settings.yaml };
+  const workDir = mkdtempSync(join(tmpdir(), 'gd-bench-'));
+  const bundles = new Map<string, BuiltBundle>();
+  let dynamo: DynamoLocal | undefined;
+  const sqs = new SqsSendMessageServer();
+  const stages: BenchStage[] = [];
+  try {
+    const targetsToBuild = [
+      ...FUNCTION_TARGETS,
+      ...BASELINE_TARGETS,
+      ...(options.variants ? [...SLACK_VARIANTS, ...NOTIFY_VARIANTS] : []),
+    ];
+    progress(`building ${targetsToBuild.length} bundles with serverless.yml's esbuild settings`);
+    for (const target of targetsToBuild) {
+      bundles.set(target.name, await buildBundle(settings, target, workDir));
+    }
+    const get = (name: string): BuiltBundle => bundles.get(name) as BuiltBundle;
+    const hello = get('hello-world');
+    const bolt = get('bolt-minimal');
+
+    heading('1. Bundle size (production build: esbuild settings read from serverless.yml)');
+    print(
+      `settings: custom.esbuild ${JSON.stringify(settings.yaml)} + runtime ${settings.runtime}, applied as serverless-esbuild 1.57 does`
+    );
+    print(
+      table([
+        ['bundle', 'kind', 'bytes', 'gzip', '× hello-world', '× bolt-minimal', 'note'],
+        ...[...bundles.values()].map((bundle) => [
+          bundle.target.name,
+          bundle.target.kind,
+          bytes(bundle.bytes),
+          bytes(bundle.gzipBytes),
+          ratio(bundle.bytes, hello.bytes),
+          ratio(bundle.bytes, bolt.bytes),
+          bundle.target.description ?? '',
+        ]),
+      ])
+    );
+    results.bundles = [...bundles.values()].map((bundle) => ({
+      name: bundle.target.name,
+      kind: bundle.target.kind,
+      entry: bundle.target.entry,
+      bytes: bundle.bytes,
+      gzipBytes: bundle.gzipBytes,
+      buildMs: Math.round(bundle.buildMs),
+      vsHelloWorld: bundle.bytes / hello.bytes,
+      vsBoltMinimal: bundle.bytes / bolt.bytes,
+    }));
+
+    if (options.analyze) printAnalysis(get('slack'), bundles);
+
+    const needsInfra = ['cold', 'ack', 'storm', 'report'].some((name) =>
+      options.only.has(name as never)
+    );
+    if (needsInfra) {
+      progress('starting DynamoDB Local and the SQS stand-in (loopback only)');
+      dynamo = await startBenchDynamo();
+      useLocalAws(dynamo.endpoint);
+      await sqs.start();
+      const warm = await startStage(dynamo, sqs);
+      stages.push(warm);
+      progress('warming DynamoDB Local (JIT) before measuring');
+      await warmDynamo(warm, options.quick ? 300 : 1000);
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // 2. Cold init
+    // ----------------------------------------------------------------------------------------
+    let coldSamples: Map<string, ColdSample[]> | undefined;
+    let ackProcessRss: { name: string; bytes: number } | undefined;
+    if (options.only.has('cold') && dynamo !== undefined) {
+      const stage = await startStage(dynamo, sqs, {
+        env: {
+          LOG_LEVEL: 'INFO',
+          // Every cold notify posts its own card (same path each run), the worker's refresh does
+          // not wait for an edit window, and the hourly isolation cap never refuses a tap.
+          POST_BUDGET_BURST: '100000',
+          CARD_UPDATE_INTERVAL_SECONDS: '0',
+          ISOLATIONS_PER_HOUR: '100000',
+        },
+      });
+      stages.push(stage);
+      const access = tableAccess(stage);
+      const notify = await createNotifyHandler(loadConfig({ ...stage.env, LOG_LEVEL: 'ERROR' }));
+      const cases = [
+        ...coldCases({ stage, sqs, table: access, notify, bundles }),
+        ...(options.variants
+          ? [
+              ...SLACK_VARIANTS.map((variant) =>
+                slackHelpCase(`${variant.name} help`, 'variant', get(variant.name).file)
+              ),
+              ...NOTIFY_VARIANTS.map((variant) =>
+                notifyCase(variant.name, 'variant', get(variant.name).file)
+              ),
+            ]
+          : []),
+      ];
+      progress(
+        `cold init: ${cases.length} cases × ${options.coldRuns} fresh processes (+1 unmeasured round)`
+      );
+      coldSamples = await measureColdStarts(cases, options.coldRuns, stage.env, workDir, progress);
+      printCold(cases, coldSamples, options.coldRuns, targets, results);
+      const taps = options.quick ? 20 : 200;
+      progress(
+        `ack path memory: the slack bundle answering ${2 * taps} requests in its own process`
+      );
+      const warm = await measureColdStarts(
+        [slackWarmMemoryCase({ stage, sqs, table: access, notify, bundles }, taps)],
+        1,
+        stage.env,
+        workDir,
+        progress
+      );
+      for (const [name, samples] of warm) coldSamples.set(name, samples);
+      ackProcessRss = {
+        name: [...warm.keys()][0] as string,
+        bytes: warm.values().next().value?.[0]?.maxRssBytes ?? Number.NaN,
+      };
+      access.close();
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // 3. Ack latency, 6. Report
+    // ----------------------------------------------------------------------------------------
+    let ack: AckResult | undefined;
+    let report: ReportResult | undefined;
+    if ((options.only.has('ack') || options.only.has('report')) && dynamo !== undefined) {
+      const stage = await startStage(dynamo, sqs, { env: { ISOLATIONS_PER_HOUR: '1000000' } });
+      stages.push(stage);
+      const access = tableAccess(stage);
+      if (options.only.has('ack')) {
+        progress(`ack latency: ${options.ackRequests} rounds (+${options.ackWarmup} warm-up)`);
+        const quiet = quietConsole();
+        try {
+          ack = await measureAck(stage, access, {
+            requests: options.ackRequests,
+            warmup: options.ackWarmup,
+          });
+        } finally {
+          results.ackConsoleLines = quiet.restore();
+        }
+        printAck(ack, targets, results);
+      }
+      if (options.only.has('report')) {
+        progress(`report: ${options.reportEntries} audit entries`);
+        report = await measureReport(access, {
+          entries: options.reportEntries,
+          repetitions: options.reportRepetitions,
+        });
+        printReport(report, results);
+      }
+      access.close();
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // 4. Storm
+    // ----------------------------------------------------------------------------------------
+    let storm: StormResult | undefined;
+    if (options.only.has('storm') && dynamo !== undefined) {
+      progress(
+        `storm: ${options.stormFindings} findings + ${options.stormUpdates} updates, concurrency ${options.stormConcurrency}`
+      );
+      const quiet = quietConsole();
+      try {
+        storm = await measureStorm(dynamo, sqs, {
+          findings: options.stormFindings,
+          updates: options.stormUpdates,
+          concurrency: options.stormConcurrency,
+          cardIntervalSeconds: options.cardIntervalSeconds,
+          slackRetries: options.slackRetries,
+          highEvery: options.stormHighEvery,
+          maxAttempts: 3,
+        });
+      } finally {
+        const lines = quiet.restore();
+        if (storm !== undefined) storm.consoleLines = lines;
+      }
+      printStorm(storm, targets, results);
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // 5. Memory
+    // ----------------------------------------------------------------------------------------
+    printMemory(coldSamples, ackProcessRss, ack, storm, report, targets, results);
+
+    heading('Targets');
+    print(
+      table([
+        ['target', 'measured', 'limit', 'result'],
+        ...targets.map((target) => [
+          target.name,
+          target.measured,
+          target.limit,
+          verdict(target.pass),
+        ]),
+      ])
+    );
+    results.targets = targets;
+    const elapsedSeconds = (performance.now() - runStarted) / 1000;
+    results.elapsedSeconds = elapsedSeconds;
+    results.loadAverageAtEnd = loadavg().map((value) => Number(value.toFixed(2)));
+    print();
+    print(
+      `run time ${elapsedSeconds.toFixed(0)} s; load average at end ${(results.loadAverageAtEnd as number[]).join(' / ')}`
+    );
+    const out = resolve(REPO_ROOT, options.out);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    print(`results written to ${out}`);
+  } finally {
+    for (const stage of stages) await stage.close().catch(() => undefined);
+    await sqs.stop().catch(() => undefined);
+    await dynamo?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+// ---------------------------------------------------------------------------------------------
+
+const printAnalysis = (slack: BuiltBundle, bundles: Map<string, BuiltBundle>): void => {
+  heading('--analyze: what the slack bundle is made of (esbuild metafile, bytes in the output)');
+  const rows = contributors(slack.metafile).slice(0, 25);
+  print(
+    table([
+      ['package / folder', 'bytes', 'share', 'files', 'first import chain (entry → … → package)'],
+      ...rows.map((row) => [
+        row.name,
+        bytes(row.bytes),
+        `${((row.bytes / slack.bytes) * 100).toFixed(1)} %`,
+        String(row.files),
+        row.name.startsWith('ours:')
+          ? ''
+          : importChain(slack.metafile, row.name).map(shortPath).slice(-4).join(' → '),
+      ]),
+    ])
+  );
+  const receivers = contributors(slack.metafile).filter((row) =>
+    importChain(slack.metafile, row.name).some((path) =>
+      /@slack\/bolt\/dist\/receivers\/(ExpressReceiver|HTTPReceiver|SocketModeReceiver|HTTPModuleFunctions)\.js$/.test(
+        path
+      )
+    )
+  );
+  print(
+    `First reached through Bolt's Express / HTTP / Socket Mode receivers (never constructed with AwsLambdaReceiver): ${bytes(receivers.reduce((sum, row) => sum + row.bytes, 0))} of ${bytes(slack.bytes)} (${receivers
+      .slice(0, 8)
+      .map((row) => row.name)
+      .join(', ')}, …).`
+  );
+  const variants = [...bundles.values()].filter((bundle) => bundle.target.kind === 'variant');
+  if (variants.length > 0) {
+    print(
+      table([
+        ['variant (not deployed)', 'bytes', 'vs its function', 'change it mimics'],
+        ...variants.map((variant) => {
+          const base = bundles.get(variant.target.name.split('-')[0] as string);
+          return [
+            variant.target.name,
+            bytes(variant.bytes),
+            base === undefined ? '-' : ratio(variant.bytes, base.bytes),
+            variant.target.description ?? '',
+          ];
+        }),
+      ])
+    );
+  }
+};
+
+const printCold = (
+  cases: { name: string; group: string; request: string }[],
+  samples: Map<string, ColdSample[]>,
+  runs: number,
+  targets: Target[],
+  results: Record<string, unknown>
+): void => {
+  const init = (name: string): Summary => summarize((samples.get(name) ?? []).map((s) => s.initMs));
+  const hello = init('hello-world');
+  const bolt = init('bolt-minimal');
+  heading(
+    `2. Cold init: import the bundle + answer the first request, each in a fresh Node process (${runs} per case, interleaved)`
+  );
+  print(
+    'SQS in the child processes: a loopback stand-in that answers SendMessage in the AWS JSON protocol (bench/sqsServer.ts); DynamoDB Local and the loopback Slack server for the rest. LOG_LEVEL=INFO as deployed.'
+  );
+  const rows = cases.map((coldCase) => {
+    const list = samples.get(coldCase.name) ?? [];
+    const total = init(coldCase.name);
+    const load = summarize(list.map((sample) => sample.loadMs));
+    const firstRequest = summarize(list.map((sample) => sample.firstRequestMs));
+    const second = summarize(
+      list.map((sample) => sample.secondRequestMs).filter((value) => !Number.isNaN(value))
+    );
+    const wall = summarize(list.map((sample) => sample.wallMs));
+    return { coldCase, total, load, firstRequest, second, wall };
+  });
+  print(
+    table([
+      [
+        'case',
+        'init median',
+        'init p90',
+        'load median',
+        '1st request median',
+        '2nd (warm) median',
+        'spawn→exit median',
+        '× hello-world',
+        '× bolt-minimal',
+        'first request',
+      ],
+      ...rows.map(({ coldCase, total, load, firstRequest, second, wall }) => [
+        `${coldCase.name}${coldCase.group === 'variant' ? ' (variant)' : ''}`,
+        ms(total.median),
+        ms(total.p90),
+        ms(load.median),
+        ms(firstRequest.median),
+        ms(second.median),
+        ms(wall.median),
+        ratio(total.median, hello.median),
+        ratio(total.median, bolt.median),
+        coldCase.request,
+      ]),
+    ])
+  );
+  for (const name of ['slack /guardduty help', 'slack Isolate tap']) {
+    const value = init(name);
+    if (value.count === 0) continue;
+    targets.push({
+      name: `cold init ${name} ≤ 1.0× bolt-minimal (median)`,
+      measured: `${ms(value.median)} = ${ratio(value.median, bolt.median)}`,
+      limit: `≤ ${ms(bolt.median)}`,
+      pass: value.median <= bolt.median,
+    });
+  }
+  const notify = init('notify');
+  if (notify.count > 0) {
+    targets.push({
+      name: 'cold init notify ≤ 1.5× bolt-minimal (median)',
+      measured: `${ms(notify.median)} = ${ratio(notify.median, bolt.median)}`,
+      limit: `≤ ${ms(1.5 * bolt.median)}`,
+      pass: notify.median <= 1.5 * bolt.median,
+    });
+  }
+  results.cold = Object.fromEntries(
+    rows.map(({ coldCase, total, load, firstRequest, second, wall }) => [
+      coldCase.name,
+      {
+        group: coldCase.group,
+        request: coldCase.request,
+        initMs: total,
+        loadMs: load,
+        firstRequestMs: firstRequest,
+        secondRequestMs: second,
+        spawnToExitMs: wall,
+        maxRssBytes: summarize((samples.get(coldCase.name) ?? []).map((s) => s.maxRssBytes)),
+        vsHelloWorld: total.median / hello.median,
+        vsBoltMinimal: total.median / bolt.median,
+        samples: samples.get(coldCase.name),
+      },
+    ])
+  );
+};
+
+const printAck = (ack: AckResult, targets: Target[], results: Record<string, unknown>): void => {
+  heading(
+    `3. Ack latency, warm, in-process through the real createSlackHandler (${ack.requests} each, interleaved)`
+  );
+  print(
+    `SQS: captured by aws-sdk-client-mock (${ack.enqueued} isolate jobs captured, one per tap); DynamoDB Local; users.info from the loopback Slack server (cached after the first tap).`
+  );
+  print(
+    'Each Isolate tap is on a finding never tapped before: read, authorize, audit transaction, compare-and-set to requested, hourly quota, enqueue.'
+  );
+  const row = (name: string, summary: Summary): string[] => [
+    name,
+    ms(summary.median),
+    ms(summary.p99),
+    ms(summary.max),
+    ratio(summary.median, ack.putItem.median),
+    ratio(summary.p99, ack.putItem.p99),
+  ];
+  print(
+    table([
+      ['request', 'median', 'p99', 'max', '× PutItem median', '× PutItem p99'],
+      row('block_actions Isolate (accepted)', ack.isolate),
+      row('/guardduty finding <id>', ack.command),
+      row('baseline: one conditional PutItem', ack.putItem),
+      row('reference: GetItem + 1 TransactWriteItems (4 writes)', ack.floor),
+    ])
+  );
+  for (const [name, summary] of [
+    ['Isolate tap', ack.isolate],
+    ['slash command', ack.command],
+  ] as const) {
+    targets.push({
+      name: `ack p99 ${name} ≤ 3× PutItem p99`,
+      measured: `${ms(summary.p99)} = ${ratio(summary.p99, ack.putItem.p99)}`,
+      limit: `≤ ${ms(3 * ack.putItem.p99)}`,
+      pass: summary.p99 <= 3 * ack.putItem.p99,
+    });
+  }
+  results.ack = ack;
+};
+
+const printStorm = (
+  storm: StormResult,
+  targets: Target[],
+  results: Record<string, unknown>
+): void => {
+  const { options } = storm;
+  heading(
+    `4. Storm: ${options.findings} findings + ${options.updates} re-published updates, ${options.concurrency} notify instances, Slack limits enforced`
+  );
+  print(
+    `Slack server: chat.postMessage ${STORM_RATE_LIMITS.postMessagePerChannel.perSecond}/s per channel (burst ${STORM_RATE_LIMITS.postMessagePerChannel.burst}), chat.update ${STORM_RATE_LIMITS.updatePerMinute}/min, 429 + Retry-After beyond.`
+  );
+  print(
+    `notify settings: CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds}, SLACK_RETRIES=${options.slackRetries}, posting budget default (1/s, burst 5); every ${options.highEvery || '-'}th finding High. A failed event is re-delivered later, at most ${options.maxAttempts} attempts (Lambda's asynchronous retries).`
+  );
+  print(
+    `Why CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds}: a card or digest is edited at most once per interval and a delivery may wait up to one interval for its edit (CardRefresher), so the interval trades storm throughput against chat.update calls; 0 would make every delivery an edit and turn Slack's ~50/min into 429s. 1 s keeps each card at ≤ 1 edit/s. SLACK_RETRIES=${options.slackRetries} (the product default): the Web API client waits out Retry-After (1-2 s here) between attempts, so a rate-limited edit is retried instead of failing the invocation. Compare other settings with --card-interval / --slack-retries.`
+  );
+  const ratioToRaw = storm.deliveriesPerSecond / storm.rawPutItemsPerSecond;
+  const posts = storm.cardsPosted + storm.digestsPosted;
+  print(
+    table([
+      ['figure', 'value'],
+      ['elapsed', `${(storm.elapsedMs / 1000).toFixed(1)} s`],
+      ['deliveries', String(storm.deliveries)],
+      ['findings/s (deliveries per second)', storm.deliveriesPerSecond.toFixed(1)],
+      [
+        `baseline: raw PutItem/s at concurrency ${options.concurrency}`,
+        storm.rawPutItemsPerSecond.toFixed(0),
+      ],
+      ['ratio to the raw write rate', `${ratioToRaw.toFixed(3)}×`],
+      ...Object.entries(storm.slackCalls).map(([method, calls]) => [
+        `Slack ${method}`,
+        `${calls.calls} calls, ${calls.ok} ok, ${calls.rateLimited} × 429`,
+      ]),
+      ['429s received', String(storm.rateLimited)],
+      ['Web API client log lines (retries, rate limits; silenced)', String(storm.consoleLines)],
+      ['cards posted', String(storm.cardsPosted)],
+      ['digests posted', String(storm.digestsPosted)],
+      ['posts allowed by 1/s + burst over the run', String(storm.postsAllowed)],
+      ['chat.update allowed by 50/min over the run', String(storm.updatesAllowed)],
+      ['failed invocations (re-delivered)', String(storm.failedInvocations)],
+      ['dead-lettered (failed 3 times)', String(storm.deadLettered)],
+      [
+        'findings lost (not in the table with its latest count)',
+        `${storm.findingsLost} of ${storm.findingsChecked}`,
+      ],
+      [
+        'outcomes',
+        Object.entries(storm.outcomes)
+          .map(([key, count]) => `${key} ${count}`)
+          .join(', '),
+      ],
+    ])
+  );
+  const updates = storm.slackCalls['chat.update']?.ok ?? 0;
+  targets.push(
+    {
+      name: 'storm throughput ≥ 0.3× raw PutItem rate',
+      measured: `${storm.deliveriesPerSecond.toFixed(1)}/s = ${ratioToRaw.toFixed(3)}×`,
+      limit: `≥ ${(0.3 * storm.rawPutItemsPerSecond).toFixed(0)}/s`,
+      pass: ratioToRaw >= 0.3,
+    },
+    {
+      name: 'storm: findings lost = 0',
+      measured: String(storm.findingsLost),
+      limit: '0',
+      pass: storm.findingsLost === 0,
+    },
+    {
+      name: 'storm: Slack posts within 1/s + burst 5 over the run',
+      measured: String(posts),
+      limit: `≤ ${storm.postsAllowed}`,
+      pass: posts <= storm.postsAllowed,
+    },
+    {
+      name: 'storm: card edits within 50/min over the run',
+      measured: String(updates),
+      limit: `≤ ${storm.updatesAllowed}`,
+      pass: updates <= storm.updatesAllowed,
+    }
+  );
+  results.storm = { ...storm, ratioToRaw };
+};
+
+const printReport = (report: ReportResult, results: Record<string, unknown>): void => {
+  heading(`6. After-action report of an incident with ${report.entries} audit entries`);
+  print(
+    table([
+      ['step', 'median', 'p99', '× listAudit median'],
+      [
+        'buildAfterActionReport',
+        ms(report.build.median),
+        ms(report.build.p99),
+        ratio(report.build.median, report.listAudit.median),
+      ],
+      [
+        'baseline: DynamoFindingStore.listAudit from DynamoDB Local',
+        ms(report.listAudit.median),
+        ms(report.listAudit.p99),
+        '1.00×',
+      ],
+    ])
+  );
+  print(`${report.repetitions} repetitions; Markdown ${bytes(report.markdownBytes)}.`);
+  results.report = report;
+};
+
+const printMemory = (
+  cold: Map<string, ColdSample[]> | undefined,
+  ackProcess: { name: string; bytes: number } | undefined,
+  ack: AckResult | undefined,
+  storm: StormResult | undefined,
+  report: ReportResult | undefined,
+  targets: Target[],
+  results: Record<string, unknown>
+): void => {
+  heading('5. Peak memory (RSS)');
+  const rows: string[][] = [];
+  const memory: Record<string, number> = {};
+  for (const [name, samples] of cold ?? []) {
+    const peak = Math.max(...samples.map((sample) => sample.maxRssBytes));
+    memory[`cold:${name}`] = peak;
+    rows.push([`cold: ${name}`, 'child process, peak (getrusage maxRSS)', bytes(peak)]);
+  }
+  if (ack !== undefined) {
+    memory.ack = ack.peakRssBytes;
+    rows.push([
+      'ack path (warm, in-process)',
+      'whole bench process incl. tsx, harness, DynamoDB client',
+      bytes(ack.peakRssBytes),
+    ]);
+  }
+  if (report !== undefined) {
+    memory.report = report.peakRssBytes;
+    rows.push(['report', 'whole bench process', bytes(report.peakRssBytes)]);
+  }
+  if (storm !== undefined) {
+    memory.storm = storm.peakRssBytes;
+    rows.push([
+      'storm',
+      `whole bench process, ${storm.options.concurrency} notify instances`,
+      bytes(storm.peakRssBytes),
+    ]);
+  }
+  print(table([['scenario', 'what is measured', 'peak RSS'], ...rows]));
+  const limit = 150 * 1024 * 1024;
+  if (ackProcess !== undefined) {
+    targets.push({
+      name: `ack path RSS < 150 MB (slack bundle in its own process, ${ackProcess.name})`,
+      measured: bytes(ackProcess.bytes),
+      limit: '< 150 MB',
+      pass: ackProcess.bytes < limit,
+    });
+  }
+  print(
+    'The in-process figures include the whole benchmark (tsx, esbuild results, DynamoDB Local client, Slack server, every earlier scenario): context, not a target.'
+  );
+  results.memory = memory;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
+const deadline = setTimeout(() => {
+  progress(`stopped: the run exceeded --timeout ${options.timeoutSeconds} s`);
+  process.exit(3);
+}, options.timeoutSeconds * 1000);
+deadline.unref();
+try {
+  await main(options);
+  clearTimeout(deadline);
+} catch (error) {
+  progress(`failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,93 @@
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoFindingStore } from '../src/adapters/dynamodb/DynamoFindingStore';
+import { loadConfig } from '../src/config';
+import { parseEvent } from '../src/events/parseEvent';
+import { awsEnv, type BenchStage, findingEvent } from './environment';
+
+/** Runs `task` for every item with at most `concurrency` at a time. */
+export const forEachConcurrently = async <T>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<void>
+): Promise<void> => {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      await task(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+};
+
+/**
+ * Points this process's AWS SDK at DynamoDB Local the way the functions find it (the SDK's own
+ * variables), with fake credentials: what `startBotEnvironment` does for the tests.
+ */
+export const useLocalAws = (dynamoEndpoint: string): void => {
+  Object.assign(process.env, awsEnv(dynamoEndpoint));
+};
+
+/** Direct access to a stage's table: the store the functions use, and a raw client. */
+export const tableAccess = (stage: BenchStage) => {
+  const config = loadConfig(stage.env);
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: stage.env.AWS_ENDPOINT_URL_DYNAMODB,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  const store = new DynamoFindingStore({ client, tableName: stage.tableName });
+  return {
+    client,
+    store,
+    /** Records findings (no Slack) as notify's first step would, `concurrency` at a time. */
+    saveFindings: async (ids: readonly string[], concurrency = 10): Promise<void> => {
+      await forEachConcurrently(ids, concurrency, async (id) => {
+        const parsed = parseEvent(findingEvent(id), { skipSecurityHubGuardDuty: true });
+        if (parsed.kind !== 'finding') throw new Error(`fixture for ${id} did not parse`);
+        await store.saveFinding({
+          finding: parsed.finding,
+          channel: config.defaultChannel,
+          now: new Date(),
+        });
+      });
+    },
+    /** Bumps a finding's version without rendering it, so that its card has something to show. */
+    bumpVersion: async (findingId: string): Promise<void> => {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: stage.tableName,
+          Key: { pk: { S: `FINDING#${findingId}` }, sk: { S: 'STATE' } },
+          UpdateExpression: 'ADD version :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+        })
+      );
+    },
+    close: (): void => client.destroy(),
+  };
+};
+
+/**
+ * Puts and reads `count` scratch items at concurrency 10, so that DynamoDB Local's JIT has
+ * compiled its hot paths before anything is measured (its first thousand requests are slower).
+ */
+export const warmDynamo = async (stage: BenchStage, count: number): Promise<void> => {
+  const access = tableAccess(stage);
+  try {
+    const keys = Array.from({ length: count }, (_, index) => index);
+    await forEachConcurrently(keys, 10, async (index) => {
+      await access.store.appendAudit(`warmup-${index % 50}`, {
+        at: new Date(1_700_000_000_000 + index).toISOString(),
+        kind: 'warmup',
+        actor: 'system',
+        dedupeKey: String(index),
+        result: 'ok',
+      });
+      await access.store.getFinding(`warmup-${index % 50}`);
+    });
+  } finally {
+    access.close();
+  }
+};

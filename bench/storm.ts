@@ -1,0 +1,218 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { createNotifyHandler, type NotifyHandler } from '../src/composition/notifyHandler';
+import { loadConfig } from '../src/config';
+import type { DynamoLocal } from '../test/support/dynamoLocal';
+import type { SlackRateLimits } from '../test/support/SlackServer';
+import { findingEvent, findingId, productionLikeDynamoClient, startStage } from './environment';
+import { forEachConcurrently, tableAccess } from './seed';
+import type { SqsSendMessageServer } from './sqsServer';
+import { rssSampler } from './stats';
+
+/** Slack's limits as the issue states them: 1 post/s per channel with a burst of 5, ~50 edits/min. */
+export const STORM_RATE_LIMITS: Required<SlackRateLimits> = {
+  postMessagePerChannel: { perSecond: 1, burst: 5 },
+  updatePerMinute: 50,
+};
+
+/** Settings of the storm. */
+export interface StormOptions {
+  findings: number;
+  updates: number;
+  concurrency: number;
+  /** CARD_UPDATE_INTERVAL_SECONDS of the notify functions. */
+  cardIntervalSeconds: number;
+  /** SLACK_RETRIES of the notify functions. */
+  slackRetries: number;
+  /** Every n-th finding is High (its own card whatever the budget); 0: none. */
+  highEvery: number;
+  /** Lambda's asynchronous invocation: a failed event is retried twice, then goes to the DLQ. */
+  maxAttempts: number;
+}
+
+/** Results of the storm. */
+export interface StormResult {
+  options: StormOptions;
+  deliveries: number;
+  elapsedMs: number;
+  deliveriesPerSecond: number;
+  rawPutItemsPerSecond: number;
+  rawPutItems: number;
+  /** Calls the Slack server received, per method: all, accepted, refused with 429. */
+  slackCalls: Record<string, { calls: number; ok: number; rateLimited: number }>;
+  rateLimited: number;
+  cardsPosted: number;
+  digestsPosted: number;
+  /** Accepted posts vs what 1/s with a burst of 5 allows over the run. */
+  postsAllowed: number;
+  updatesAllowed: number;
+  failedInvocations: number;
+  /** Events that failed every attempt (Lambda would put them in notify's DLQ). */
+  deadLettered: number;
+  findingsLost: number;
+  findingsChecked: number;
+  peakRssBytes: number;
+  outcomes: Record<string, number>;
+  /** Lines the Web API client logged through `console` (set by the caller that silenced them). */
+  consoleLines?: number;
+}
+
+/** Raw PutItem throughput (no condition) at `concurrency`, one client per worker (container). */
+const rawPutItemRate = async (
+  env: Record<string, string>,
+  tableName: string,
+  count: number,
+  concurrency: number
+): Promise<number> => {
+  const clients = Array.from({ length: concurrency }, () => productionLikeDynamoClient(env));
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    clients.map(async (client) => {
+      for (let index = next++; index < count; index = next++) {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: { pk: { S: `RAW#${index}` }, sk: { S: 'STATE' }, n: { N: String(index) } },
+          })
+        );
+      }
+    })
+  );
+  const elapsed = performance.now() - started;
+  for (const client of clients) client.destroy();
+  return count / (elapsed / 1000);
+};
+
+/**
+ * A GuardDuty storm into the real notify handler: `findings` new findings, then `updates`
+ * re-publications of them (higher count, later updatedAt), delivered by `concurrency` handler
+ * instances (one per simulated Lambda container, each one event at a time) against DynamoDB Local
+ * and a Slack server that enforces Slack's rate limits with 429 + Retry-After. A failed event is
+ * re-delivered later, as Lambda's asynchronous retries do (at most `maxAttempts` attempts).
+ */
+export const measureStorm = async (
+  dynamo: DynamoLocal,
+  sqs: SqsSendMessageServer,
+  options: StormOptions
+): Promise<StormResult> => {
+  const stage = await startStage(dynamo, sqs, {
+    slack: { rateLimits: STORM_RATE_LIMITS },
+    env: {
+      CARD_UPDATE_INTERVAL_SECONDS: String(options.cardIntervalSeconds),
+      SLACK_RETRIES: String(options.slackRetries),
+      SLACK_TIMEOUT_MS: '10000',
+    },
+  });
+  const table = tableAccess(stage);
+  try {
+    const rawPutItems = options.findings + options.updates;
+    const rawPutItemsPerSecond = await rawPutItemRate(
+      stage.env,
+      stage.tableName,
+      rawPutItems,
+      options.concurrency
+    );
+
+    const ids = Array.from({ length: options.findings }, (_, index) => findingId('storm', index));
+    const severity = (index: number): number =>
+      options.highEvery > 0 && index % options.highEvery === options.highEvery - 1
+        ? 8
+        : index % 2 === 0
+          ? 2
+          : 5;
+    const latestCount = new Map<string, number>();
+    const events: { event: ReturnType<typeof findingEvent>; attempts: number }[] = [];
+    ids.forEach((id, index) => {
+      events.push({ event: findingEvent(id, { severity: severity(index) }), attempts: 0 });
+    });
+    for (let update = 0; update < options.updates; update += 1) {
+      const index = update % options.findings;
+      const round = Math.floor(update / options.findings) + 1;
+      events.push({
+        event: findingEvent(ids[index] as string, { update: round, severity: severity(index) }),
+        attempts: 0,
+      });
+    }
+    for (const { event } of events) {
+      const count = (event.detail.service as { count: number }).count;
+      const id = String(event.detail.id);
+      latestCount.set(id, Math.max(latestCount.get(id) ?? 0, count));
+    }
+
+    const config = loadConfig(stage.env);
+    const handlers: NotifyHandler[] = await Promise.all(
+      Array.from({ length: options.concurrency }, () => createNotifyHandler(config))
+    );
+    const outcomes: Record<string, number> = {};
+    let failedInvocations = 0;
+    let deadLettered = 0;
+    const queue = [...events];
+    const sampler = rssSampler();
+    const started = performance.now();
+    await Promise.all(
+      handlers.map(async (handler) => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+          next.attempts += 1;
+          try {
+            const result = await handler(next.event);
+            const key = 'outcome' in result ? `${result.outcome}/${result.placement}` : 'skipped';
+            outcomes[key] = (outcomes[key] ?? 0) + 1;
+          } catch {
+            failedInvocations += 1;
+            if (next.attempts < options.maxAttempts) queue.push(next);
+            else deadLettered += 1;
+          }
+        }
+      })
+    );
+    const elapsedMs = performance.now() - started;
+    const peakRssBytes = sampler.stop();
+
+    // Nothing lost: every finding is recorded with the count of its latest publication.
+    let findingsLost = 0;
+    await forEachConcurrently(ids, 10, async (id) => {
+      const record = await table.store.getFinding(id);
+      if (record?.finding.count !== latestCount.get(id)) findingsLost += 1;
+    });
+
+    const slackCalls: StormResult['slackCalls'] = {};
+    for (const call of stage.slack.calls) {
+      const entry = slackCalls[call.method] ?? { calls: 0, ok: 0, rateLimited: 0 };
+      entry.calls += 1;
+      if (call.status === 429) entry.rateLimited += 1;
+      if ((call.response as { ok?: boolean }).ok === true) entry.ok += 1;
+      slackCalls[call.method] = entry;
+    }
+    const posts = stage.slack.okCallsTo('chat.postMessage');
+    const digestsPosted = posts.filter((call) =>
+      String(call.body.text).startsWith('Storm digest')
+    ).length;
+    const seconds = elapsedMs / 1000;
+    const { postMessagePerChannel, updatePerMinute } = STORM_RATE_LIMITS;
+    return {
+      options,
+      deliveries: events.length,
+      elapsedMs,
+      deliveriesPerSecond: events.length / seconds,
+      rawPutItemsPerSecond,
+      rawPutItems,
+      slackCalls,
+      rateLimited: Object.values(stage.slack.rateLimited).reduce((sum, value) => sum + value, 0),
+      cardsPosted: posts.length - digestsPosted,
+      digestsPosted,
+      postsAllowed: Math.floor(
+        postMessagePerChannel.burst + postMessagePerChannel.perSecond * seconds
+      ),
+      updatesAllowed: Math.floor(updatePerMinute + (updatePerMinute / 60) * seconds),
+      failedInvocations,
+      deadLettered,
+      findingsLost,
+      findingsChecked: ids.length,
+      peakRssBytes,
+      outcomes,
+    };
+  } finally {
+    table.close();
+    await stage.close();
+  }
+};
