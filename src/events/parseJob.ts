@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidEventError } from '../domain/errors';
 import type { Job, JobKind } from '../ports/JobQueue';
 

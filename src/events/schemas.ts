@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Edge schemas for the events the bot accepts from EventBridge: the envelope, the GuardDuty
