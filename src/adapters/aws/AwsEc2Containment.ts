@@ -587,16 +587,10 @@ export class AwsEc2Containment implements Ec2Containment {
     return { value: undefined, calls };
   }
 
-  public async tagInstance(
-    instanceId: string,
-    tags: Record<string, string>
-  ): Promise<Traced<void>> {
-    const calls: AwsCallRecord[] = [];
-    const ec2 = await this.#clients.ec2();
-    await this.#call(calls, 'ec2:CreateTags', instanceId, () =>
+  public tagInstance(instanceId: string, tags: Record<string, string>): Promise<Traced<void>> {
+    return this.#act(this.#clients.ec2, 'ec2:CreateTags', instanceId, (ec2) =>
       ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: toTags(tags) }))
     );
-    return { value: undefined, calls };
   }
 
   public async untagInstance(
@@ -720,67 +714,68 @@ export class AwsEc2Containment implements Ec2Containment {
     return { value: { groupId, created }, calls };
   }
 
-  public async setEniGroups(eniId: string, groups: string[]): Promise<Traced<void>> {
-    const calls: AwsCallRecord[] = [];
-    const ec2 = await this.#clients.ec2();
-    await this.#call(calls, 'ec2:ModifyNetworkInterfaceAttribute', eniId, () =>
+  public setEniGroups(eniId: string, groups: string[]): Promise<Traced<void>> {
+    return this.#act(this.#clients.ec2, 'ec2:ModifyNetworkInterfaceAttribute', eniId, (ec2) =>
       ec2.send(
         new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: groups })
       )
     );
-    return { value: undefined, calls };
   }
 
-  public async enterStandby(groupName: string, instanceId: string): Promise<Traced<void>> {
-    const calls: AwsCallRecord[] = [];
-    const autoScaling = await this.#clients.autoScaling();
-    await this.#call(calls, 'autoscaling:EnterStandby', groupName, () =>
-      autoScaling.send(
-        new EnterStandbyCommand({
-          AutoScalingGroupName: groupName,
-          InstanceIds: [instanceId],
-          ShouldDecrementDesiredCapacity: true,
-        })
-      )
+  public enterStandby(groupName: string, instanceId: string): Promise<Traced<void>> {
+    return this.#act(
+      this.#clients.autoScaling,
+      'autoscaling:EnterStandby',
+      groupName,
+      (autoScaling) =>
+        autoScaling.send(
+          new EnterStandbyCommand({
+            AutoScalingGroupName: groupName,
+            InstanceIds: [instanceId],
+            ShouldDecrementDesiredCapacity: true,
+          })
+        )
     );
-    return { value: undefined, calls };
   }
 
-  public async exitStandby(groupName: string, instanceId: string): Promise<Traced<void>> {
-    const calls: AwsCallRecord[] = [];
-    const autoScaling = await this.#clients.autoScaling();
-    await this.#call(calls, 'autoscaling:ExitStandby', groupName, () =>
-      autoScaling.send(
-        new ExitStandbyCommand({ AutoScalingGroupName: groupName, InstanceIds: [instanceId] })
-      )
+  public exitStandby(groupName: string, instanceId: string): Promise<Traced<void>> {
+    return this.#act(
+      this.#clients.autoScaling,
+      'autoscaling:ExitStandby',
+      groupName,
+      (autoScaling) =>
+        autoScaling.send(
+          new ExitStandbyCommand({ AutoScalingGroupName: groupName, InstanceIds: [instanceId] })
+        )
     );
-    return { value: undefined, calls };
   }
 
-  public async detachFromAutoScaling(groupName: string, instanceId: string): Promise<Traced<void>> {
-    const calls: AwsCallRecord[] = [];
-    const autoScaling = await this.#clients.autoScaling();
-    await this.#call(calls, 'autoscaling:DetachInstances', groupName, () =>
-      autoScaling.send(
-        new DetachInstancesCommand({
-          AutoScalingGroupName: groupName,
-          InstanceIds: [instanceId],
-          ShouldDecrementDesiredCapacity: true,
-        })
-      )
+  public detachFromAutoScaling(groupName: string, instanceId: string): Promise<Traced<void>> {
+    return this.#act(
+      this.#clients.autoScaling,
+      'autoscaling:DetachInstances',
+      groupName,
+      (autoScaling) =>
+        autoScaling.send(
+          new DetachInstancesCommand({
+            AutoScalingGroupName: groupName,
+            InstanceIds: [instanceId],
+            ShouldDecrementDesiredCapacity: true,
+          })
+        )
     );
-    return { value: undefined, calls };
   }
 
-  public async attachToAutoScaling(groupName: string, instanceId: string): Promise<Traced<void>> {
-    const calls: AwsCallRecord[] = [];
-    const autoScaling = await this.#clients.autoScaling();
-    await this.#call(calls, 'autoscaling:AttachInstances', groupName, () =>
-      autoScaling.send(
-        new AttachInstancesCommand({ AutoScalingGroupName: groupName, InstanceIds: [instanceId] })
-      )
+  public attachToAutoScaling(groupName: string, instanceId: string): Promise<Traced<void>> {
+    return this.#act(
+      this.#clients.autoScaling,
+      'autoscaling:AttachInstances',
+      groupName,
+      (autoScaling) =>
+        autoScaling.send(
+          new AttachInstancesCommand({ AutoScalingGroupName: groupName, InstanceIds: [instanceId] })
+        )
     );
-    return { value: undefined, calls };
   }
 
   public async deregisterTarget(membership: TargetGroupMembership): Promise<Traced<void>> {
@@ -802,18 +797,19 @@ export class AwsEc2Containment implements Ec2Containment {
     return { value: undefined, calls };
   }
 
-  public async registerTarget(membership: TargetGroupMembership): Promise<Traced<void>> {
-    const calls: AwsCallRecord[] = [];
-    const elbv2 = await this.#clients.elbv2();
-    await this.#call(calls, 'elasticloadbalancing:RegisterTargets', membership.targetGroupArn, () =>
-      elbv2.send(
-        new RegisterTargetsCommand({
-          TargetGroupArn: membership.targetGroupArn,
-          Targets: [targetOf(membership)],
-        })
-      )
+  public registerTarget(membership: TargetGroupMembership): Promise<Traced<void>> {
+    return this.#act(
+      this.#clients.elbv2,
+      'elasticloadbalancing:RegisterTargets',
+      membership.targetGroupArn,
+      (elbv2) =>
+        elbv2.send(
+          new RegisterTargetsCommand({
+            TargetGroupArn: membership.targetGroupArn,
+            Targets: [targetOf(membership)],
+          })
+        )
     );
-    return { value: undefined, calls };
   }
 
   public async deregisterFromClassic(
@@ -883,6 +879,19 @@ export class AwsEc2Containment implements Ec2Containment {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** One call that returns nothing of use: traced (request id, result) like every other. */
+  async #act<C>(
+    client: () => Promise<C>,
+    call: string,
+    resource: string | undefined,
+    send: (client: C) => Promise<unknown>
+  ): Promise<Traced<void>> {
+    const calls: AwsCallRecord[] = [];
+    const resolved = await client();
+    await this.#call(calls, call, resource, () => send(resolved));
+    return { value: undefined, calls };
+  }
 
   #call<T>(
     calls: AwsCallRecord[],
