@@ -234,17 +234,8 @@ export class IsolationService {
         return failed(error);
       }
     }
-    let lease: LeaseResult;
-    try {
-      lease = await this.#deps.state.acquireLease(
-        findingId,
-        run.id,
-        this.#now(),
-        this.#settings.leaseMs
-      );
-    } catch (error) {
-      return failed(error);
-    }
+    const lease = await this.#acquireLease(run);
+    if ('failure' in lease) return failed(lease.failure);
     if (!lease.acquired) {
       this.#deps.logger.info('isolation already in progress', { findingId, jobId: request.jobId });
       return {
@@ -254,7 +245,6 @@ export class IsolationService {
         ...(lease.heldUntil === undefined ? {} : { heldUntil: lease.heldUntil }),
       };
     }
-    run.attempt = lease.attempt;
     try {
       return await this.#isolateHoldingLease(request, containment, run, lease.record);
     } catch (error) {
@@ -306,17 +296,8 @@ export class IsolationService {
       resumed: true,
       seq: 0,
     };
-    let lease: LeaseResult;
-    try {
-      lease = await this.#deps.state.acquireLease(
-        findingId,
-        run.id,
-        this.#now(),
-        this.#settings.leaseMs
-      );
-    } catch (error) {
-      return failed(error);
-    }
+    const lease = await this.#acquireLease(run);
+    if ('failure' in lease) return failed(lease.failure);
     if (!lease.acquired) {
       return {
         kind: 'in-progress',
@@ -324,7 +305,6 @@ export class IsolationService {
         ...(lease.heldUntil === undefined ? {} : { heldUntil: lease.heldUntil }),
       };
     }
-    run.attempt = lease.attempt;
     const record = lease.record;
     try {
       if (!record) return { kind: 'not-isolated', findingId };
@@ -1024,6 +1004,25 @@ export class IsolationService {
   // -------------------------------------------------------------------------------------------
   // Dry run
   // -------------------------------------------------------------------------------------------
+
+  /**
+   * Takes the finding's isolation lease for this run (one run at a time per finding) and numbers
+   * the run's attempt; a store error is returned, not thrown, so each caller reports it its way.
+   */
+  async #acquireLease(run: Run): Promise<LeaseResult | { failure: unknown }> {
+    try {
+      const lease = await this.#deps.state.acquireLease(
+        run.findingId,
+        run.id,
+        this.#now(),
+        this.#settings.leaseMs
+      );
+      if (lease.acquired) run.attempt = lease.attempt;
+      return lease;
+    } catch (error) {
+      return { failure: error };
+    }
+  }
 
   async #plan(
     request: IsolationRequest,
