@@ -50,6 +50,11 @@ export interface Config {
   postBudget: { perSecond: number; burst: number };
   /** A card is edited at most once per this many milliseconds. @default 5000 */
   cardUpdateIntervalMs: number;
+  /**
+   * Card edits caused by re-published findings, across the workspace (Slack allows about 50
+   * `chat.update` a minute): the rest wait in the work queue. @default 40 per minute, burst 20
+   */
+  editBudget: { perSecond: number; burst: number };
   /** Skip GuardDuty findings that arrive through Security Hub (GuardDuty is ingested directly). @default true */
   skipSecurityHubGuardDuty: boolean;
   tableName: string;
@@ -262,6 +267,13 @@ const investigationConfig = (env: Env): InvestigationConfig => {
   };
 };
 
+/** CARD_EDITS_PER_MINUTE as a token bucket holding half a minute's worth. */
+const editBudget = (env: Env): { perSecond: number; burst: number } => {
+  const perMinute = positiveNumber(env, 'CARD_EDITS_PER_MINUTE', 40);
+  if (perMinute < 1) throw new ConfigError('CARD_EDITS_PER_MINUTE', 'must be at least 1');
+  return { perSecond: perMinute / 60, burst: Math.max(1, Math.floor(perMinute / 2)) };
+};
+
 /** The work queue URL, for the functions that need it. */
 export const requireQueueUrl = (config: Config): string => {
   if (config.queueUrl === undefined) throw new ConfigError('QUEUE_URL', 'is required but not set');
@@ -316,6 +328,7 @@ export const loadConfig = (env: Env = process.env): Config => {
       burst: positiveNumber(env, 'POST_BUDGET_BURST', 5),
     },
     cardUpdateIntervalMs: positiveNumber(env, 'CARD_UPDATE_INTERVAL_SECONDS', 5) * 1000,
+    editBudget: editBudget(env),
     skipSecurityHubGuardDuty: flag(env, 'SKIP_SECURITYHUB_GUARDDUTY', true),
     tableName: required(env, 'TABLE_NAME'),
     queueUrl: read(env, 'QUEUE_URL'),

@@ -10,7 +10,9 @@ import type {
   FindingStore,
   Placement,
   SaveOutcome,
+  TokenBudget,
 } from '../ports/FindingStore';
+import type { JobQueue } from '../ports/JobQueue';
 import type { Logger } from '../ports/Logger';
 import type { SlackGateway } from '../ports/SlackGateway';
 import { CardRefresher, findingCardKey, recordSlackFailure } from './CardRefresher';
@@ -19,7 +21,9 @@ import { CardRefresher, findingCardKey, recordSlackFailure } from './CardRefresh
 export interface FindingNotifierOptions {
   routing: RoutingOptions;
   /** Own-card posting budget per channel. */
-  postBudget: { perSecond: number; burst: number };
+  postBudget: TokenBudget;
+  /** Card edits the notify path may make in the workspace (the rest are queued for later). */
+  editBudget: TokenBudget;
   /** A card is edited at most once per this many milliseconds. */
   cardUpdateIntervalMs: number;
   /** How long a placement or post lease lasts before another invocation may take over. @default 60000 */
@@ -29,6 +33,8 @@ export interface FindingNotifierOptions {
 /** Collaborators of {@link FindingNotifier}. */
 export interface FindingNotifierDeps {
   store: FindingStore;
+  /** Where card edits that cannot happen now are queued (the worker makes them later). */
+  queue: JobQueue;
   slack: SlackGateway;
   renderer: CardRenderer;
   clock: Clock;
@@ -86,6 +92,7 @@ export class FindingNotifier {
     this.#cards = new CardRefresher({
       ...deps,
       intervalMs: deps.options.cardUpdateIntervalMs,
+      deferral: { queue: deps.queue, editBudget: deps.options.editBudget },
     });
   }
 
@@ -100,7 +107,7 @@ export class FindingNotifier {
       now: clock.now(),
     });
     const fresh = outcome === 'created' || outcome === 'updated';
-    await this.#audit(finding.id, {
+    const audited = this.#audit(finding.id, {
       at: clock.now().toISOString(),
       kind: fresh ? 'finding.received' : 'finding.ignored',
       actor: 'system',
@@ -115,9 +122,15 @@ export class FindingNotifier {
     });
     // A stale version changes nothing. A duplicate still goes on: the delivery it repeats may
     // have failed half-way (Slack down), and finishing that work is idempotent.
+    const shown =
+      outcome === 'stale' ? Promise.resolve(undefined) : this.#show(record, route.post, fresh);
+    // The audit entry and the card are independent once the finding is saved: written at once,
+    // and both finished (or failed) before the delivery ends.
+    const [audit, show] = await Promise.allSettled([audited, shown]);
+    if (audit.status === 'rejected') throw audit.reason;
+    if (show.status === 'rejected') throw show.reason;
     if (outcome === 'stale') return { findingId: finding.id, outcome };
-    const placement = await this.#show(record, route.post, fresh);
-    return { findingId: finding.id, outcome, placement: placement?.kind };
+    return { findingId: finding.id, outcome, placement: show.value?.kind };
   }
 
   async #show(
@@ -136,16 +149,25 @@ export class FindingNotifier {
       placement = await this.#place(record);
       if (placement === undefined) return undefined;
     } else if (placement.kind === 'digest' && fresh) {
-      // The digest exists already; only its entry for this finding is refreshed.
-      await store.addToDigest({
+      // The digest exists already; only its entry for this finding is refreshed. A digest shows
+      // no counts, so a re-publication that reads the same leaves it as it is.
+      const changed = await store.addToDigest({
         digestKey: placement.digestKey,
         channel: record.channel,
         minuteStart: record.firstReceivedAt,
         item: digestItem(record.finding),
       });
+      if (!changed) return placement;
     }
     if (placement.kind === 'digest') await this.#ensureDigestPosted(placement.digestKey);
-    await this.#cards.refresh(findingId);
+    // Never waits on Slack: an edit that cannot happen now is queued for when it can. The record
+    // just written holds the finding's own card too, so its first round reads nothing (unless this
+    // delivery placed the finding just now: then the card was written after the record).
+    const placedBefore = placement === record.placement;
+    await this.#cards.refresh(findingId, {
+      defer: true,
+      ...(placedBefore ? { known: { record } } : {}),
+    });
     return placement;
   }
 
@@ -168,7 +190,11 @@ export class FindingNotifier {
     const findingId = record.finding.id;
     if (!(await store.lockPlacement(findingId, clock.now(), this.#leaseMs))) return undefined;
     try {
-      const hasToken = await store.takePostToken(record.channel, clock.now(), options.postBudget);
+      const { taken: hasToken } = await store.takeToken(
+        `posts#${record.channel}`,
+        clock.now(),
+        options.postBudget
+      );
       // High and Critical findings always get their own card; the budget only gathers the rest.
       if (hasToken || isAtLeast(record.finding.severity, 'High')) {
         const latest = await this.#latest(findingId);

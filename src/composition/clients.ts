@@ -1,9 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { WebClient } from '@slack/web-api';
-import type { Config } from '../config';
+import { SqsJobQueue } from '../adapters/sqs/SqsJobQueue';
+import { type Config, requireQueueUrl } from '../config';
+import type { JobQueue } from '../ports/JobQueue';
 import type { Logger as CoreLogger } from '../ports/Logger';
 
 /**
@@ -26,6 +29,21 @@ export const coreLogger = (logger: Logger): CoreLogger => ({
 export const createDynamoClient = (): DynamoDBClient => new DynamoDBClient({ maxAttempts: 5 });
 
 export const createSsmClient = (): SSMClient => new SSMClient({});
+
+/**
+ * The work queue (QUEUE_URL): jobs from the Slack path, and card edits queued for later. Its
+ * client is built on first use: many requests (help, a new finding) never enqueue.
+ */
+export const createWorkQueue = (config: Config): JobQueue => {
+  const queueUrl = requireQueueUrl(config);
+  let queue: SqsJobQueue | undefined;
+  return {
+    enqueue: (job, options) => {
+      queue ??= new SqsJobQueue({ client: new SQSClient({}), queueUrl });
+      return queue.enqueue(job, options);
+    },
+  };
+};
 
 /**
  * The Slack Web API client with Lambda-safe settings: a per-call timeout and a few retries that

@@ -14,6 +14,7 @@ import {
   createLogger,
   createSlackClient,
   createSsmClient,
+  createWorkQueue,
 } from './clients';
 
 /** What the notify function returns for one event (visible in tests and async invocation records). */
@@ -36,6 +37,7 @@ export const createNotifyHandler = async (
   const token = await resolveSecret(config.slack.botToken, 'SLACK_BOT_TOKEN', createSsmClient);
   const notifier = new FindingNotifier({
     store: new DynamoFindingStore({ client: createDynamoClient(), tableName: config.tableName }),
+    queue: createWorkQueue(config),
     slack: new WebApiSlackGateway(createSlackClient(config, token)),
     renderer: cardRenderer,
     clock: systemClock,
@@ -47,6 +49,7 @@ export const createNotifyHandler = async (
         minPostSeverity: config.minPostSeverity,
       },
       postBudget: config.postBudget,
+      editBudget: config.editBudget,
       cardUpdateIntervalMs: config.cardUpdateIntervalMs,
     },
   });

@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { App, AwsLambdaReceiver, type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { DynamoFindingStore } from '../adapters/dynamodb/DynamoFindingStore';
 import { WebApiSlackDirectory } from '../adapters/slack/WebApiSlackDirectory';
-import { SqsJobQueue } from '../adapters/sqs/SqsJobQueue';
 import { resolveSecret } from '../adapters/ssm/resolveSecret';
 import { Authorizer } from '../app/authorization/Authorizer';
-import { type Config, loadConfig, requireQueueUrl } from '../config';
+import { type Config, loadConfig } from '../config';
 import { systemClock } from '../ports/Clock';
 import { registerCommandListener } from '../slack/listeners/commandListener';
 import { registerDismissalListeners } from '../slack/listeners/dismissalListeners';
@@ -17,7 +15,13 @@ import {
   registerInvestigationListeners,
 } from '../slack/listeners/investigationListeners';
 import { registerIsolationListeners } from '../slack/listeners/isolationListeners';
-import { coreLogger, createDynamoClient, createLogger, createSsmClient } from './clients';
+import {
+  coreLogger,
+  createDynamoClient,
+  createLogger,
+  createSsmClient,
+  createWorkQueue,
+} from './clients';
 
 /** Per-call timeout of Slack calls on the ack path (Slack gives the whole request 3 s). */
 const ACK_PATH_SLACK_TIMEOUT_MS = 1500;
@@ -83,7 +87,7 @@ export const createSlackHandler = async (
   });
   const listenerDeps = {
     store,
-    queue: new SqsJobQueue({ client: new SQSClient({}), queueUrl: requireQueueUrl(config) }),
+    queue: createWorkQueue(config),
     authorizer: new Authorizer({
       directory: new WebApiSlackDirectory({ client: app.client }),
       policy: {

@@ -49,6 +49,7 @@ import {
   createLogger,
   createSlackClient,
   createSsmClient,
+  createWorkQueue,
 } from './clients';
 
 /** The worker function's body: one SQS batch in, the failed message ids out. */
@@ -111,6 +112,7 @@ export const createWorkerHandler = async (
     clock: systemClock,
     logger: core,
     intervalMs: config.cardUpdateIntervalMs,
+    deferral: { queue: createWorkQueue(config), editBudget: config.editBudget },
   });
   const audit = store.appendAudit.bind(store);
   const home = {
@@ -222,9 +224,7 @@ export const createWorkerHandler = async (
   });
 
   const handlers: Partial<Record<Job['kind'], JobHandler>> = {
-    refresh: async (job) => {
-      if (job.findingId !== undefined) await cards.refresh(job.findingId);
-    },
+    refresh: (job) => cards.runQueued(job),
     isolate: isolation.isolate,
     release: isolation.release,
     investigate: investigation.investigate,

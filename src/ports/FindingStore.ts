@@ -18,6 +18,8 @@ export interface FindingRecord {
   placement?: Placement;
   /** State of each human action on the finding (`isolation`, `investigation`, `dismissal`), shown on its card. */
   actions: Record<string, ActionState>;
+  /** The finding's own card, stored with it (meaningful once its placement is a card). */
+  card?: CardState;
 }
 
 /** Who did something in Slack. */
@@ -64,6 +66,27 @@ export interface CardState {
   renderedVersion: number;
   /** When the card was last (claimed to be) rendered, epoch ms. */
   lastRenderedAt: number;
+  /** When a queued edit of this card is due, epoch ms (see {@link FindingStore.scheduleRefresh}). */
+  refreshDueAt?: number;
+}
+
+/**
+ * A queued card edit due less than this after now may already have loaded its state (clocks of
+ * two invocations differ a little); one due later will load the latest state when it runs.
+ */
+export const REFRESH_SKEW_MS = 500;
+
+/** A token bucket's size: `perSecond` sustained, `burst` at once. */
+export interface TokenBudget {
+  perSecond: number;
+  burst: number;
+}
+
+/** Outcome of {@link FindingStore.takeToken}. */
+export interface TokenGrant {
+  taken: boolean;
+  /** When nothing was taken: milliseconds until the next token. */
+  retryInMs: number;
 }
 
 /** One finding gathered into a digest. */
@@ -125,6 +148,21 @@ export interface FindingStore {
   ): Promise<boolean>;
 
   /**
+   * Records a person's request in one transaction: the audit entry, the compare-and-set of the
+   * action's state (as {@link transitionAction}) and, when given, one use of a quota (as
+   * {@link takeQuota}). All or nothing: false, writing nothing, when any condition fails (the state
+   * moved, the quota is full, the entry exists), so the caller can find out which step by step.
+   */
+  recordIntent(input: {
+    findingId: string;
+    area: string;
+    from: readonly (string | null)[];
+    to: ActionState;
+    audit: AuditEntry;
+    quota?: { name: string; bucket: string; cap: number };
+  }): Promise<boolean>;
+
+  /**
    * Counts one use of a capped resource in a time bucket (e.g. isolations per hour). Returns false,
    * counting nothing, when the bucket is full.
    */
@@ -168,25 +206,36 @@ export interface FindingStore {
   /** Records that `version` is now shown (never moves backwards). */
   markRendered(key: string, version: number): Promise<void>;
 
-  /** Adds or refreshes a finding in a channel's digest for one minute, creating the digest if needed. */
+  /**
+   * Adds or refreshes a finding in a channel's digest for one minute, creating the digest if
+   * needed, and bumps the digest's version. Returns false, changing nothing, when the finding's
+   * entry is already there and reads the same (a digest shows no counts).
+   */
   addToDigest(input: {
     digestKey: string;
     channel: string;
     minuteStart: string;
     item: DigestItem;
-  }): Promise<void>;
+  }): Promise<boolean>;
 
   getDigest(digestKey: string): Promise<DigestState | undefined>;
 
   /**
-   * Takes one token from the channel's posting budget (a token bucket shared by every
-   * invocation). Returns false when the budget is exhausted.
+   * Takes one token from a token bucket shared by every invocation: `posts#<channel>` (own cards
+   * posted in a channel) or `edits` (card edits in the workspace). When the bucket is empty nothing
+   * is taken and `retryInMs` says when the next token will be there.
    */
-  takePostToken(
-    channel: string,
-    now: Date,
-    budget: { perSecond: number; burst: number }
-  ): Promise<boolean>;
+  takeToken(bucket: string, now: Date, budget: TokenBudget): Promise<TokenGrant>;
+
+  /**
+   * Records that an edit of the card `key` is queued for `dueAt` (epoch ms), unless one is already
+   * queued for later than `now`: that one will load the latest state when it runs, so it carries
+   * this caller's change too. Returns false when such an edit is queued (nothing to do).
+   */
+  scheduleRefresh(key: string, dueAt: number, now: Date): Promise<boolean>;
+
+  /** Withdraws a {@link scheduleRefresh} mark whose job could not be queued. */
+  unscheduleRefresh(key: string, dueAt: number): Promise<void>;
 
   /** Appends to a finding's audit stream; a repeated (kind, dedupeKey) is detected, not written twice. */
   appendAudit(findingId: string, entry: AuditEntry): Promise<'appended' | 'duplicate'>;

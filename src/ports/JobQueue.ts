@@ -37,7 +37,14 @@ export interface Job {
   args?: Record<string, unknown>;
 }
 
+/** SQS holds a message back for at most 15 minutes. */
+export const MAX_DELAY_SECONDS = 900;
+
 /** Hands work to the worker (SQS in production). */
 export interface JobQueue {
-  enqueue(job: Job): Promise<void>;
+  /**
+   * Queues a job. `delaySeconds` (0 to {@link MAX_DELAY_SECONDS}, rounded up) keeps it from the
+   * worker until then: a deferred card edit is queued for the moment its edit window opens.
+   */
+  enqueue(job: Job, options?: { delaySeconds?: number }): Promise<void>;
 }

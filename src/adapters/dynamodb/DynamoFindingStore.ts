@@ -25,7 +25,10 @@ import type {
   FindingStore,
   Placement,
   SaveOutcome,
+  TokenBudget,
+  TokenGrant,
 } from '../../ports/FindingStore';
+import { REFRESH_SKEW_MS } from '../../ports/FindingStore';
 import { type Item, num, toAuditEntry, toCard, toRecord } from './itemMappers';
 
 const STATE = 'STATE';
@@ -36,6 +39,27 @@ const OPTIMISTIC_RETRIES = 100;
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
+
+/** An UpdateItem on the bot's table, alone or inside a transaction. */
+interface ItemUpdate {
+  Key: Record<string, unknown>;
+  UpdateExpression: string;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/** One use of a capped resource in a time bucket (see {@link FindingStore.takeQuota}). */
+const quotaUpdate = (quota: { name: string; bucket: string; cap: number }): ItemUpdate => ({
+  Key: { pk: `QUOTA#${quota.name}`, sk: quota.bucket },
+  UpdateExpression: 'ADD used :one',
+  ConditionExpression: 'attribute_not_exists(used) OR used < :cap',
+  ExpressionAttributeValues: { ':one': 1, ':cap': quota.cap },
+});
+
+const isTransactionConditionFailure = (error: unknown): boolean =>
+  error instanceof TransactionCanceledException &&
+  (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed');
 
 /** The identifier GSI `byResource` indexes a finding under. */
 const resourceKey = (finding: Finding): string => {
@@ -132,6 +156,46 @@ export class DynamoFindingStore implements FindingStore {
     area: string,
     input: { from: readonly (string | null)[]; to: ActionState }
   ): Promise<boolean> {
+    const update = this.#transitionUpdate(findingId, area, input);
+    return update === undefined ? false : this.#conditionalUpdate(update);
+  }
+
+  public async recordIntent(input: {
+    findingId: string;
+    area: string;
+    from: readonly (string | null)[];
+    to: ActionState;
+    audit: AuditEntry;
+    quota?: { name: string; bucket: string; cap: number };
+  }): Promise<boolean> {
+    const transition = this.#transitionUpdate(input.findingId, input.area, input);
+    if (transition === undefined || (input.quota !== undefined && input.quota.cap < 1))
+      return false;
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            ...this.#auditPuts(input.findingId, input.audit),
+            { Update: { ...transition, TableName: this.#table } },
+            ...(input.quota === undefined
+              ? []
+              : [{ Update: { ...quotaUpdate(input.quota), TableName: this.#table } }]),
+          ],
+        })
+      );
+      return true;
+    } catch (error) {
+      if (isTransactionConditionFailure(error)) return false;
+      throw new StoreError('recording the request failed', { cause: error });
+    }
+  }
+
+  /** The conditional update behind {@link transitionAction}; undefined when nothing can match. */
+  #transitionUpdate(
+    findingId: string,
+    area: string,
+    input: { from: readonly (string | null)[]; to: ActionState }
+  ): ItemUpdate | undefined {
     const statuses = input.from.filter((status): status is string => status !== null);
     const values: Record<string, unknown> = { ':to': input.to, ':one': 1 };
     statuses.forEach((status, index) => {
@@ -143,8 +207,8 @@ export class DynamoFindingStore implements FindingStore {
         ? [`actions.#area.#status IN (${statuses.map((_, index) => `:s${index}`).join(', ')})`]
         : []),
     ];
-    if (conditions.length === 0) return false;
-    return this.#conditionalUpdate({
+    if (conditions.length === 0) return undefined;
+    return {
       Key: { pk: findingPk(findingId), sk: STATE },
       UpdateExpression: 'SET actions.#area = :to ADD version :one',
       ConditionExpression: `attribute_exists(pk) AND (${conditions.join(' OR ')})`,
@@ -153,17 +217,12 @@ export class DynamoFindingStore implements FindingStore {
         ...(statuses.length > 0 ? { '#status': 'status' } : {}),
       },
       ExpressionAttributeValues: values,
-    });
+    };
   }
 
   public async takeQuota(name: string, bucket: string, cap: number): Promise<boolean> {
     if (cap < 1) return false;
-    return this.#conditionalUpdate({
-      Key: { pk: `QUOTA#${name}`, sk: bucket },
-      UpdateExpression: 'ADD used :one',
-      ConditionExpression: 'attribute_not_exists(used) OR used < :cap',
-      ExpressionAttributeValues: { ':one': 1, ':cap': cap },
-    });
+    return this.#conditionalUpdate(quotaUpdate({ name, bucket, cap }));
   }
 
   public async lockPlacement(findingId: string, now: Date, leaseMs: number): Promise<boolean> {
@@ -254,30 +313,60 @@ export class DynamoFindingStore implements FindingStore {
     channel: string;
     minuteStart: string;
     item: DigestItem;
-  }): Promise<void> {
-    await this.#attempt('adding to the digest', () =>
-      this.#db.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { pk: input.digestKey, sk: `ITEM#${input.item.findingId}`, ...input.item },
+  }): Promise<boolean> {
+    const { item } = input;
+    try {
+      // One transaction: the entry and the digest's version move together, or not at all.
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { pk: input.digestKey, sk: `ITEM#${item.findingId}`, ...item },
+                // A re-published finding whose entry reads the same changes nothing shown.
+                ConditionExpression:
+                  'attribute_not_exists(pk) OR #type <> :type OR #severity <> :severity OR #resource <> :resource OR #title <> :title',
+                ExpressionAttributeNames: {
+                  '#type': 'type',
+                  '#severity': 'severity',
+                  '#resource': 'resource',
+                  '#title': 'title',
+                },
+                ExpressionAttributeValues: {
+                  ':type': item.type,
+                  ':severity': item.severity,
+                  ':resource': item.resource,
+                  ':title': item.title,
+                },
+              },
+            },
+            {
+              Update: {
+                TableName: this.#table,
+                Key: { pk: input.digestKey, sk: STATE },
+                UpdateExpression: [
+                  'SET channel = if_not_exists(channel, :ch), minuteStart = if_not_exists(minuteStart, :m),',
+                  'renderedVersion = if_not_exists(renderedVersion, :zero),',
+                  'lastRenderedAt = if_not_exists(lastRenderedAt, :zero)',
+                  'ADD version :one',
+                ].join(' '),
+                ExpressionAttributeValues: {
+                  ':ch': input.channel,
+                  ':m': input.minuteStart,
+                  ':zero': 0,
+                  ':one': 1,
+                },
+              },
+            },
+          ],
         })
-      )
-    );
-    await this.#update({
-      Key: { pk: input.digestKey, sk: STATE },
-      UpdateExpression: [
-        'SET channel = if_not_exists(channel, :ch), minuteStart = if_not_exists(minuteStart, :m),',
-        'renderedVersion = if_not_exists(renderedVersion, :zero),',
-        'lastRenderedAt = if_not_exists(lastRenderedAt, :zero)',
-        'ADD version :one',
-      ].join(' '),
-      ExpressionAttributeValues: {
-        ':ch': input.channel,
-        ':m': input.minuteStart,
-        ':zero': 0,
-        ':one': 1,
-      },
-    });
+      );
+      return true;
+    } catch (error) {
+      if (isTransactionConditionFailure(error)) return false;
+      throw new StoreError('adding to the digest failed', { cause: error });
+    }
   }
 
   public async getDigest(digestKey: string): Promise<DigestState | undefined> {
@@ -302,80 +391,99 @@ export class DynamoFindingStore implements FindingStore {
     };
   }
 
-  public async takePostToken(
-    channel: string,
-    now: Date,
-    budget: { perSecond: number; burst: number }
-  ): Promise<boolean> {
-    const key = { pk: `BUCKET#${channel}`, sk: 'POSTS' };
+  public async takeToken(bucket: string, now: Date, budget: TokenBudget): Promise<TokenGrant> {
+    const key = { pk: `BUCKET#${bucket}`, sk: 'TOKENS' };
+    const nowMs = now.getTime();
+    let tokens = 0;
     for (let attempt = 0; attempt < OPTIMISTIC_RETRIES; attempt += 1) {
       const item = await this.#get(key.pk, key.sk);
-      const nowMs = now.getTime();
       const refilledAt = num(item?.refilledAt, nowMs);
       const elapsedSeconds = Math.max(0, nowMs - refilledAt) / 1000;
-      const tokens = Math.min(
+      tokens = Math.min(
         budget.burst,
         num(item?.tokens, budget.burst) + elapsedSeconds * budget.perSecond
       );
-      if (tokens < 1) return false;
+      if (tokens < 1) break;
       // Optimistic concurrency: the write only lands if nobody took a token since our read.
       const written = await this.#conditionalPut(
         { ...key, tokens: tokens - 1, refilledAt: Math.max(nowMs, refilledAt) },
         item === undefined ? 'attribute_not_exists(pk)' : 'refilledAt = :seen AND tokens = :tokens',
         item === undefined ? undefined : { ':seen': item.refilledAt, ':tokens': item.tokens }
       );
-      if (written) return true;
+      if (written) return { taken: true, retryInMs: 0 };
     }
-    return false;
+    return {
+      taken: false,
+      retryInMs: Math.ceil((Math.max(0, 1 - tokens) / budget.perSecond) * 1000),
+    };
+  }
+
+  public async scheduleRefresh(key: string, dueAt: number, now: Date): Promise<boolean> {
+    return this.#conditionalUpdate({
+      Key: { pk: key, sk: STATE },
+      UpdateExpression: 'SET refreshDueAt = :due',
+      // A queued edit that has not started yet (due after now, with a margin for clock skew
+      // between invocations) renders whatever is latest when it runs.
+      ConditionExpression:
+        'attribute_exists(ts) AND (attribute_not_exists(refreshDueAt) OR refreshDueAt <= :soon)',
+      ExpressionAttributeValues: { ':due': dueAt, ':soon': now.getTime() + REFRESH_SKEW_MS },
+    });
+  }
+
+  public async unscheduleRefresh(key: string, dueAt: number): Promise<void> {
+    await this.#conditionalUpdate({
+      Key: { pk: key, sk: STATE },
+      UpdateExpression: 'REMOVE refreshDueAt',
+      ConditionExpression: 'refreshDueAt = :due',
+      ExpressionAttributeValues: { ':due': dueAt },
+    });
   }
 
   public async appendAudit(
     findingId: string,
     entry: AuditEntry
   ): Promise<'appended' | 'duplicate'> {
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({ TransactItems: this.#auditPuts(findingId, entry) })
+      );
+      return 'appended';
+    } catch (error) {
+      if (isTransactionConditionFailure(error)) return 'duplicate';
+      throw new StoreError('appending to the audit stream failed', { cause: error });
+    }
+  }
+
+  /** The two writes of one audit entry: the entry, and the marker that makes it unique. */
+  #auditPuts(findingId: string, entry: AuditEntry) {
     const pk = findingPk(findingId);
     const actorIndex =
       entry.actor === 'system'
         ? {}
         : { gsi2pk: `ACTOR#${entry.actor}`, gsi2sk: `${entry.at}#${findingId}` };
-    try {
-      await this.#db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.#table,
-                Item: {
-                  pk,
-                  sk: `AUDIT#${entry.at}#${entry.kind}#${entry.dedupeKey}`,
-                  findingId,
-                  ...entry,
-                  ...actorIndex,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              // The marker makes a logical event unique even when a retry records it at another time.
-              Put: {
-                TableName: this.#table,
-                Item: { pk, sk: `AUDITKEY#${entry.kind}#${entry.dedupeKey}`, at: entry.at },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        })
-      );
-      return 'appended';
-    } catch (error) {
-      const conflict =
-        error instanceof TransactionCanceledException &&
-        (error.CancellationReasons ?? []).some(
-          (reason) => reason.Code === 'ConditionalCheckFailed'
-        );
-      if (conflict) return 'duplicate';
-      throw new StoreError('appending to the audit stream failed', { cause: error });
-    }
+    return [
+      {
+        Put: {
+          TableName: this.#table,
+          Item: {
+            pk,
+            sk: `AUDIT#${entry.at}#${entry.kind}#${entry.dedupeKey}`,
+            findingId,
+            ...entry,
+            ...actorIndex,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        // The marker makes a logical event unique even when a retry records it at another time.
+        Put: {
+          TableName: this.#table,
+          Item: { pk, sk: `AUDITKEY#${entry.kind}#${entry.dedupeKey}`, at: entry.at },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ];
   }
 
   public async listAudit(findingId: string): Promise<AuditEntry[]> {

@@ -23,6 +23,7 @@ export const toRecord = (item: Item): FindingRecord => ({
   lastReceivedAt: String(item.lastReceivedAt),
   ...(item.placement === undefined ? {} : { placement: item.placement as Placement }),
   actions: (item.actions ?? {}) as Record<string, ActionState>,
+  ...(typeof item.pk === 'string' ? { card: toCard(item.pk, item) } : {}),
 });
 
 /** A card item (a finding's own card or a digest) as a {@link CardState}. */
@@ -33,6 +34,7 @@ export const toCard = (key: string, item: Item): CardState => ({
   version: num(item.version),
   renderedVersion: num(item.renderedVersion),
   lastRenderedAt: num(item.lastRenderedAt),
+  ...(typeof item.refreshDueAt === 'number' ? { refreshDueAt: item.refreshDueAt } : {}),
 });
 
 /** An audit item (`AUDIT#…`) as an {@link AuditEntry}. */

@@ -9,7 +9,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * - `FINDING#<id>` / `STATE`: the latest version of a finding, its routing and its card.
  * - `FINDING#<id>` / `AUDIT#<iso time>#<kind>#<dedupe key>`: the append-only audit stream.
  * - `DIGEST#<channel>#<minute>` / `STATE`: a storm digest card and the findings it gathers.
- * - `BUCKET#<channel>` / `POSTS`: the channel's posting budget (token bucket).
+ * - `BUCKET#<name>` / `TOKENS`: a token bucket (`posts#<channel>`: own-card posts; `edits`: card
+ *   edits in the workspace).
  *
  * Indexes: `byResource` (gsi1: `RESOURCE#<id>` / time), `byActor` (gsi2: `ACTOR#<slack user>` / time),
  * `byTime` (gsi3: `DAY#<yyyy-mm-dd>` / time).

@@ -13,7 +13,12 @@ export const slackErrorCode = (error: unknown): string => {
   };
   if (data?.error) return data.error;
   if (statusCode !== undefined) return `http_${statusCode}`;
-  if (retryAfter !== undefined) return 'ratelimited';
+  // Once its retries are spent the client gives up on a 429 with an error naming the rate limit
+  // (wrapped as a request error's `original`).
+  const original = (error as { original?: unknown }).original ?? error;
+  if (retryAfter !== undefined || /^A rate limit was exceeded/.test((original as Error).message)) {
+    return 'ratelimited';
+  }
   return code ?? (error instanceof Error ? error.message : 'unknown_error');
 };
 

@@ -1,6 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { BotError } from '../../domain/errors';
-import type { Job, JobQueue } from '../../ports/JobQueue';
+import { type Job, type JobQueue, MAX_DELAY_SECONDS } from '../../ports/JobQueue';
 
 /** The work queue could not accept a job. */
 export class EnqueueError extends BotError {
@@ -20,12 +20,14 @@ export class SqsJobQueue implements JobQueue {
     this.#queueUrl = options.queueUrl;
   }
 
-  public async enqueue(job: Job): Promise<void> {
+  public async enqueue(job: Job, options: { delaySeconds?: number } = {}): Promise<void> {
+    const delay = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(options.delaySeconds ?? 0)));
     try {
       await this.#sqs.send(
         new SendMessageCommand({
           QueueUrl: this.#queueUrl,
           MessageBody: JSON.stringify(job),
+          ...(delay > 0 ? { DelaySeconds: delay } : {}),
           MessageAttributes: {
             kind: { DataType: 'String', StringValue: job.kind },
             jobId: { DataType: 'String', StringValue: job.id.slice(0, 256) },

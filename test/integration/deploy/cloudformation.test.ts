@@ -37,6 +37,7 @@ const OPTIONAL_SETTINGS = [
   'POST_BUDGET_PER_SECOND',
   'POST_BUDGET_BURST',
   'CARD_UPDATE_INTERVAL_SECONDS',
+  'CARD_EDITS_PER_MINUTE',
 ] as const;
 
 /** Settings serverless.yml reads from the environment: cleared so the defaults are what is checked. */
@@ -469,7 +470,7 @@ describe('the packaged deployment (osls package)', () => {
     }
   });
 
-  it('lets notify send only to its dead-letter queue, slack only to the work queue', () => {
+  it('lets notify send to its dead-letter queue and the work queue, slack only to the work queue', () => {
     const sqs = (logicalId: string) =>
       allStatementsOf(roleOf(logicalId)).filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('sqs:'))
@@ -478,6 +479,10 @@ describe('the packaged deployment (osls package)', () => {
       expect.objectContaining({
         Action: ['sqs:SendMessage'],
         Resource: [getAtt('NotifyDeadLetterQueue', 'Arn')],
+      }),
+      expect.objectContaining({
+        Action: ['sqs:SendMessage'],
+        Resource: [getAtt('WorkQueue', 'Arn')],
       }),
     ]);
     expect(sqs(FUNCTIONS.slack)).toEqual([
@@ -488,18 +493,25 @@ describe('the packaged deployment (osls package)', () => {
     ]);
   });
 
-  it('lets the worker consume the work queue, once, and send to no queue', () => {
+  it('lets the worker consume the work queue, once, and send only to it (queued card edits)', () => {
     const sqs = allStatementsOf(roleOf(FUNCTIONS.worker)).filter((statement) =>
       actionsOf(statement).some((action) => action.startsWith('sqs:'))
     );
-    // One statement (the plugin's, for the SQS event): not duplicated by serverless.yml.
-    expect(sqs).toHaveLength(1);
-    expect([...actionsOf(sqs[0] as Statement)].sort()).toEqual([
+    // The plugin's statement for the SQS event (not duplicated by serverless.yml) and the send.
+    expect(sqs).toHaveLength(2);
+    const consume = sqs.find((statement) => actionsOf(statement).includes('sqs:ReceiveMessage'));
+    expect([...actionsOf(consume as Statement)].sort()).toEqual([
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
       'sqs:ReceiveMessage',
     ]);
-    expect(resourcesOf(sqs[0] as Statement)).toEqual([getAtt('WorkQueue', 'Arn')]);
+    expect(resourcesOf(consume as Statement)).toEqual([getAtt('WorkQueue', 'Arn')]);
+    expect(sqs).toContainEqual(
+      expect.objectContaining({
+        Action: ['sqs:SendMessage'],
+        Resource: [getAtt('WorkQueue', 'Arn')],
+      })
+    );
   });
 
   it('consumes the work queue with the worker, five jobs at a time, reporting partial failures', () => {
@@ -589,6 +601,7 @@ describe('the packaged deployment (osls package)', () => {
       'sqs:ReceiveMessage',
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
+      'sqs:SendMessage',
       'logs:CreateLogGroup',
       'logs:CreateLogStream',
       'logs:PutLogEvents',

@@ -1,8 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DynamoFindingStore } from '../../../src/adapters/dynamodb/DynamoFindingStore';
+import { EnqueueError } from '../../../src/adapters/sqs/SqsJobQueue';
 import { createNotifyHandler, type NotifyHandler } from '../../../src/composition/notifyHandler';
+import { createWorkerHandler } from '../../../src/composition/workerHandler';
 import { loadConfig } from '../../../src/config';
 import { InvalidEventError, SlackCallError } from '../../../src/domain/errors';
 import { findBlockKitViolations } from '../../support/blockKitLimits';
@@ -33,6 +38,15 @@ const distinctFinding = (index: number, severity = 2): Event => {
 
 const blocksText = (body: Record<string, unknown>): string => JSON.stringify(body.blocks);
 
+/** The work queue, captured: card edits the notify path queues for later. */
+const sqs = mockClient(SQSClient);
+interface QueuedMessage {
+  body: string;
+  delaySeconds: number;
+  /** When SQS would first deliver it (epoch ms). */
+  visibleAt: number;
+}
+
 describe('Handler: notify', () => {
   let bot: BotEnvironment;
   let handlers: NotifyHandler[];
@@ -52,8 +66,45 @@ describe('Handler: notify', () => {
   };
   const store = () => new DynamoFindingStore({ client: bot.dynamo, tableName: bot.tableName });
 
+  let queued: QueuedMessage[];
+  let sqsDown = false;
+  /** Delivers the queued jobs to the real worker once their delay is over, as SQS would. */
+  const drainQueue = async (): Promise<void> => {
+    const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
+    const due = queued.splice(0);
+    for (const [index, message] of due.entries()) {
+      const wait = message.visibleAt - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const event = {
+        Records: [
+          {
+            messageId: `m${index}`,
+            body: message.body,
+            attributes: { ApproximateReceiveCount: '1' },
+          },
+        ],
+      } as unknown as SQSEvent;
+      expect((await worker(event)).batchItemFailures).toStrictEqual([]);
+    }
+  };
+
   beforeEach(() => {
     handlers = [];
+    queued = [];
+    sqsDown = false;
+    sqs.reset();
+    sqs
+      .on(SendMessageCommand)
+      .callsFake((input: { MessageBody: string; DelaySeconds?: number }) => {
+        if (sqsDown) throw new Error('SQS unavailable');
+        const delaySeconds = input.DelaySeconds ?? 0;
+        queued.push({
+          body: input.MessageBody,
+          delaySeconds,
+          visibleAt: Date.now() + delaySeconds * 1000,
+        });
+        return { MessageId: `msg-${queued.length}` };
+      });
   });
   afterEach(async () => {
     await bot?.close();
@@ -202,17 +253,30 @@ describe('Handler: notify', () => {
       });
 
       // Act
-      const started = Date.now();
       await Promise.all(updates.map((event) => notify(event)));
-      const elapsed = Date.now() - started;
+      const editsByNotify = bot.slack.okCallsTo('chat.update').length;
+      const deferred = [...queued];
+      await drainQueue();
 
       // Assess
+      // The card was posted just now, so its window is closed: the deliveries queue the edit for
+      // when it opens instead of waiting, and one queued edit carries all of them.
+      expect(editsByNotify + deferred.length).toBeGreaterThanOrEqual(1);
+      expect(deferred.length).toBeLessThanOrEqual(1);
+      for (const message of deferred) {
+        expect(message.delaySeconds).toBe(1);
+        expect(JSON.parse(message.body)).toMatchObject({
+          kind: 'refresh',
+          findingId: BRUTE_FORCE_ID,
+          requestedBy: { userId: 'system' },
+          args: { deferred: true },
+        });
+      }
       const edits = bot.slack.okCallsTo('chat.update');
-      expect(edits.length).toBeGreaterThanOrEqual(1);
-      expect(edits.length).toBeLessThanOrEqual(Math.floor(elapsed / 1000) + 1);
-      for (let index = 1; index < edits.length; index += 1) {
-        const gap = (edits[index]?.at ?? 0) - (edits[index - 1]?.at ?? 0);
-        expect(gap).toBeGreaterThanOrEqual(900);
+      const posted = bot.slack.okCallsTo('chat.postMessage')[0];
+      const times = [posted?.at ?? 0, ...edits.map((edit) => edit.at)];
+      for (let index = 1; index < times.length; index += 1) {
+        expect((times[index] ?? 0) - (times[index - 1] ?? 0)).toBeGreaterThanOrEqual(900);
       }
       expect(blocksText(edits.at(-1)?.body ?? {})).toContain('43');
       const card = await store().getCard(`FINDING#${BRUTE_FORCE_ID}`);
@@ -326,6 +390,80 @@ describe('Handler: notify', () => {
       expect(
         (await store().getFinding(String(distinctFinding(2).detail.id)))?.placement?.kind
       ).toBe('digest');
+    });
+  });
+
+  describe('storms never hold a delivery waiting on Slack', () => {
+    const updateOf = (event: Event, count: number): Event => {
+      const update = structuredClone(event);
+      update.id = `${event.id}-update-${count}`;
+      (update.detail.service as { count: number }).count = count;
+      return update;
+    };
+
+    it('keeps edits within the workspace edit budget and queues the rest for later', async () => {
+      // Prepare
+      await start({ CARD_EDITS_PER_MINUTE: '2' });
+      const findings = [1, 2, 3].map((index) => distinctFinding(index, 8));
+      for (const event of findings) await notify(event);
+
+      // Act
+      for (const event of findings) await notify(updateOf(event, 99));
+      const editsNow = bot.slack.okCallsTo('chat.update').length;
+      const deferred = queued.map((message) => message.delaySeconds);
+      // SQS delivers them before the budget has refilled (the test does not wait half a minute).
+      const early = queued.splice(0).map((message) => ({ ...message, visibleAt: 0 }));
+      queued.push(...early);
+      await drainQueue();
+
+      // Assess
+      // 2 a minute holds one edit at once: the other two wait for a token, about 30 s apart.
+      expect(editsNow).toBe(1);
+      expect(deferred).toHaveLength(2);
+      for (const delay of deferred) expect(delay).toBeGreaterThanOrEqual(29);
+      expect(bot.slack.okCallsTo('chat.update')).toHaveLength(1);
+      expect(queued.map((message) => JSON.parse(message.body).kind)).toStrictEqual([
+        'refresh',
+        'refresh',
+      ]);
+      expect(bot.slack.calls.filter((call) => call.status === 429)).toStrictEqual([]);
+    });
+
+    it('fails the delivery when its edit cannot be queued, and the retry queues it', async () => {
+      // Prepare
+      await start({ CARD_UPDATE_INTERVAL_SECONDS: '60' });
+      await notify(fixture(BRUTE_FORCE));
+      sqsDown = true;
+
+      // Act
+      const failure = await notify(fixture(BRUTE_FORCE_UPDATE)).catch((error: unknown) => error);
+      sqsDown = false;
+      const retried = await notify(fixture(BRUTE_FORCE_UPDATE));
+
+      // Assess
+      expect(failure).toBeInstanceOf(EnqueueError);
+      expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'card' });
+      expect(queued).toHaveLength(1);
+      expect(queued[0]?.delaySeconds).toBeGreaterThanOrEqual(59);
+      expect(JSON.parse(queued[0]?.body ?? '{}')).toMatchObject({ findingId: BRUTE_FORCE_ID });
+    });
+
+    it('queues an edit refused with 429 again instead of failing the delivery', async () => {
+      // Prepare
+      await start({ SLACK_RETRIES: '0' });
+      await notify(fixture(BRUTE_FORCE));
+      bot.slack.failNext('chat.update', { status: 429, retryAfter: 1 });
+
+      // Act
+      const result = await notify(fixture(BRUTE_FORCE_UPDATE));
+      const deferred = queued.length;
+      await drainQueue();
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'updated', placement: 'card' });
+      expect(deferred).toBe(1);
+      expect(bot.slack.callsTo('chat.update').map((call) => call.status)).toStrictEqual([429, 200]);
+      expect(blocksText(bot.slack.okCallsTo('chat.update')[0]?.body ?? {})).toContain('412');
     });
   });
 

@@ -1,0 +1,331 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoFindingStore } from '../../../src/adapters/dynamodb/DynamoFindingStore';
+import { type Finding, resourceLabel } from '../../../src/domain/Finding';
+import { parseEvent } from '../../../src/events/parseEvent';
+import type { ActionState, AuditEntry, DigestItem } from '../../../src/ports/FindingStore';
+import { createTable, localDynamoClientConfig } from '../../support/dynamoLocal';
+
+const FIXTURE = join(__dirname, '../../fixtures/events/01-ec2-sshbruteforce.json');
+const NOW = new Date('2025-03-11T14:06:00.000Z');
+const at = (ms: number): Date => new Date(NOW.getTime() + ms);
+const ALICE = { userId: 'U0ALICE', userName: 'alice' };
+
+/** The SSH brute-force finding of the fixture event. */
+const bruteForce = (): Finding => {
+  const parsed = parseEvent(JSON.parse(readFileSync(FIXTURE, 'utf8')), {
+    skipSecurityHubGuardDuty: true,
+  });
+  if (parsed.kind !== 'finding') throw new Error(`fixture skipped: ${parsed.reason}`);
+  return parsed.finding;
+};
+
+let counter = 0;
+/** A name no other test uses (finding ids, quota buckets, token buckets). */
+const unique = (prefix: string): string => `${prefix}-${Date.now()}-${++counter}`;
+
+const requested = (when: Date): ActionState => ({
+  status: 'requested',
+  at: when.toISOString(),
+  by: ALICE,
+});
+
+const intentAudit = (when: Date): AuditEntry => ({
+  at: when.toISOString(),
+  kind: 'action.requested',
+  actor: ALICE.userId,
+  dedupeKey: `isolate:${when.getTime()}`,
+  result: 'ok',
+  detail: { action: 'isolate', userName: ALICE.userName },
+});
+
+describe('Class: DynamoFindingStore', () => {
+  const endpoint = inject('dynamoEndpoint');
+  const tableName = `finding-store-${Date.now()}`;
+  const client = new DynamoDBClient(localDynamoClientConfig(endpoint));
+  const store = new DynamoFindingStore({ client, tableName });
+  const base = bruteForce();
+
+  /** Saves a fresh copy of the fixture finding under its own id. */
+  const saveNew = async (channel = 'C0SECURITY') => {
+    const finding: Finding = { ...base, id: unique('f') };
+    return { finding, ...(await store.saveFinding({ finding, channel, now: NOW })) };
+  };
+
+  beforeAll(async () => {
+    await createTable(endpoint, tableName);
+  });
+  afterAll(() => client.destroy());
+
+  describe('Method: saveFinding', () => {
+    it("returns the record with the finding's own card", async () => {
+      // Act
+      const { finding, outcome, record } = await saveNew('C0SECURITY');
+
+      // Assess
+      expect(outcome).toBe('created');
+      expect(record.finding).toStrictEqual(finding);
+      expect(record.card).toStrictEqual({
+        key: `FINDING#${finding.id}`,
+        channel: 'C0SECURITY',
+        version: 1,
+        renderedVersion: 0,
+        lastRenderedAt: 0,
+      });
+    });
+  });
+
+  describe('Method: recordIntent', () => {
+    const intent = (findingId: string, quota?: { name: string; bucket: string; cap: number }) => ({
+      findingId,
+      area: 'isolation',
+      from: [null],
+      to: requested(at(1000)),
+      audit: intentAudit(at(1000)),
+      ...(quota === undefined ? {} : { quota }),
+    });
+
+    it('writes the audit entry, the new state and one quota use together', async () => {
+      // Prepare
+      const { finding } = await saveNew();
+      const quota = { name: 'isolations', bucket: unique('hour'), cap: 1 };
+
+      // Act
+      const recorded = await store.recordIntent(intent(finding.id, quota));
+
+      // Assess
+      expect(recorded).toBe(true);
+      const record = await store.getFinding(finding.id);
+      expect(record?.actions).toStrictEqual({ isolation: requested(at(1000)) });
+      expect(record?.version).toBe(2);
+      expect(await store.listAudit(finding.id)).toStrictEqual([intentAudit(at(1000))]);
+      expect(await store.takeQuota(quota.name, quota.bucket, 1)).toBe(false);
+    });
+
+    it('writes nothing when the current state does not match', async () => {
+      // Prepare
+      const { finding } = await saveNew();
+      await store.transitionAction(finding.id, 'isolation', { from: [null], to: requested(NOW) });
+      const quota = { name: 'isolations', bucket: unique('hour'), cap: 1 };
+
+      // Act
+      const recorded = await store.recordIntent({
+        ...intent(finding.id, quota),
+        from: ['approved'],
+      });
+
+      // Assess
+      expect(recorded).toBe(false);
+      const record = await store.getFinding(finding.id);
+      expect(record?.actions).toStrictEqual({ isolation: requested(NOW) });
+      expect(record?.version).toBe(2);
+      expect(await store.listAudit(finding.id)).toStrictEqual([]);
+      expect(await store.takeQuota(quota.name, quota.bucket, 1)).toBe(true);
+    });
+
+    it('writes nothing when the quota is full', async () => {
+      // Prepare
+      const { finding } = await saveNew();
+      const quota = { name: 'isolations', bucket: unique('hour'), cap: 1 };
+      await store.takeQuota(quota.name, quota.bucket, quota.cap);
+
+      // Act
+      const recorded = await store.recordIntent(intent(finding.id, quota));
+
+      // Assess
+      expect(recorded).toBe(false);
+      const record = await store.getFinding(finding.id);
+      expect(record?.actions).toStrictEqual({});
+      expect(record?.version).toBe(1);
+      expect(await store.listAudit(finding.id)).toStrictEqual([]);
+    });
+
+    it('refuses a quota capped at zero and a finding that does not exist', async () => {
+      // Prepare
+      const { finding } = await saveNew();
+      const missingId = unique('missing');
+
+      // Act
+      const capZero = await store.recordIntent(
+        intent(finding.id, { name: 'isolations', bucket: unique('hour'), cap: 0 })
+      );
+      const missing = await store.recordIntent(intent(missingId));
+
+      // Assess
+      expect(capZero).toBe(false);
+      expect(missing).toBe(false);
+      expect((await store.getFinding(finding.id))?.actions).toStrictEqual({});
+      expect(await store.listAudit(finding.id)).toStrictEqual([]);
+      expect(await store.getFinding(missingId)).toBeUndefined();
+      expect(await store.listAudit(missingId)).toStrictEqual([]);
+    });
+  });
+
+  describe('Method: addToDigest', () => {
+    const item: DigestItem = {
+      findingId: base.id,
+      type: base.type,
+      severity: base.severity,
+      resource: resourceLabel(base.resource),
+      title: base.title,
+    };
+    const add = (digestKey: string, entry: DigestItem) =>
+      store.addToDigest({
+        digestKey,
+        channel: 'C0SECURITY',
+        minuteStart: '2025-03-11T14:05',
+        item: entry,
+      });
+
+    it('adds a new entry and ignores the same entry added again', async () => {
+      // Prepare
+      const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;
+
+      // Act
+      const first = await add(digestKey, item);
+      const again = await add(digestKey, { ...item });
+
+      // Assess
+      expect([first, again]).toStrictEqual([true, false]);
+      const digest = await store.getDigest(digestKey);
+      expect(digest?.card).toMatchObject({ channel: 'C0SECURITY', version: 1, renderedVersion: 0 });
+      expect(digest?.minuteStart).toBe('2025-03-11T14:05');
+      expect(digest?.items).toStrictEqual([item]);
+    });
+
+    it.each([
+      ['type', { type: 'Recon:EC2/PortProbeUnprotectedPort' }],
+      ['severity', { severity: 5 }],
+      ['resource', { resource: 'i-0a1b2c3d4e5f60718 (web-02)' }],
+      ['title', { title: 'A changed title' }],
+    ])('refreshes the entry when its %s differs', async (_field, change) => {
+      // Prepare
+      const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;
+      await add(digestKey, item);
+
+      // Act
+      const refreshed = await add(digestKey, { ...item, ...change });
+
+      // Assess
+      expect(refreshed).toBe(true);
+      const digest = await store.getDigest(digestKey);
+      expect(digest?.card.version).toBe(2);
+      expect(digest?.items).toStrictEqual([{ ...item, ...change }]);
+    });
+  });
+
+  describe('Methods: scheduleRefresh, unscheduleRefresh', () => {
+    const postedCard = async (): Promise<string> => {
+      const { finding } = await saveNew();
+      const key = `FINDING#${finding.id}`;
+      await store.markPosted(key, {
+        ts: '1741702000.000100',
+        renderedVersion: 1,
+        now: NOW,
+        placement: { kind: 'card' },
+      });
+      return key;
+    };
+
+    it('keeps one queued edit until it is about to run', async () => {
+      // Prepare
+      const key = await postedCard();
+      const firstDue = NOW.getTime() + 5000;
+
+      // Act
+      const first = await store.scheduleRefresh(key, firstDue, NOW);
+      const whileQueued = await store.scheduleRefresh(key, firstDue + 3000, at(4000));
+      const justBefore = await store.scheduleRefresh(key, firstDue + 3000, at(5000 - 501));
+      const dueMark = (await store.getCard(key))?.refreshDueAt;
+      const aboutToRun = await store.scheduleRefresh(key, firstDue + 4000, at(5000 - 499));
+
+      // Assess
+      expect([first, whileQueued, justBefore, aboutToRun]).toStrictEqual([
+        true,
+        false,
+        false,
+        true,
+      ]);
+      expect(dueMark).toBe(firstDue);
+      expect((await store.getCard(key))?.refreshDueAt).toBe(firstDue + 4000);
+    });
+
+    it('withdraws only the mark with the same due time', async () => {
+      // Prepare
+      const key = await postedCard();
+      const dueAt = NOW.getTime() + 2000;
+      await store.scheduleRefresh(key, dueAt, NOW);
+
+      // Act
+      await store.unscheduleRefresh(key, dueAt + 1);
+      const afterOther = (await store.getCard(key))?.refreshDueAt;
+      await store.unscheduleRefresh(key, dueAt);
+
+      // Assess
+      expect(afterOther).toBe(dueAt);
+      const card = await store.getCard(key);
+      expect(card?.ts).toBe('1741702000.000100');
+      expect(card).not.toHaveProperty('refreshDueAt');
+    });
+
+    it('refuses a card that is not posted yet', async () => {
+      // Prepare
+      const { finding } = await saveNew();
+      const key = `FINDING#${finding.id}`;
+
+      // Act
+      const scheduled = await store.scheduleRefresh(key, NOW.getTime() + 2000, NOW);
+
+      // Assess
+      expect(scheduled).toBe(false);
+      expect(await store.getCard(key)).not.toHaveProperty('refreshDueAt');
+    });
+  });
+
+  describe('Method: takeToken', () => {
+    const budget = { perSecond: 0.5, burst: 3 };
+
+    it('gives the burst at once, then one token per 1/perSecond seconds', async () => {
+      // Prepare
+      const bucket = unique('posts#C0SECURITY');
+
+      // Act
+      const burst = [
+        await store.takeToken(bucket, NOW, budget),
+        await store.takeToken(bucket, NOW, budget),
+        await store.takeToken(bucket, NOW, budget),
+      ];
+      const empty = await store.takeToken(bucket, NOW, budget);
+      const halfway = await store.takeToken(bucket, at(1000), budget);
+      const refilled = await store.takeToken(bucket, at(2000), budget);
+      const emptyAgain = await store.takeToken(bucket, at(2000), budget);
+
+      // Assess
+      expect(burst).toStrictEqual(Array(3).fill({ taken: true, retryInMs: 0 }));
+      expect(empty).toStrictEqual({ taken: false, retryInMs: 2000 });
+      expect(halfway).toStrictEqual({ taken: false, retryInMs: 1000 });
+      expect(refilled).toStrictEqual({ taken: true, retryInMs: 0 });
+      expect(emptyAgain).toStrictEqual({ taken: false, retryInMs: 2000 });
+    });
+
+    it('keeps buckets independent', async () => {
+      // Prepare
+      const posts = unique('posts#C0SECURITY');
+      const edits = unique('edits');
+      const one = { perSecond: 1, burst: 1 };
+      await store.takeToken(posts, NOW, one);
+
+      // Act
+      const postsEmpty = await store.takeToken(posts, NOW, one);
+      const editsFirst = await store.takeToken(edits, NOW, one);
+      const editsEmpty = await store.takeToken(edits, NOW, one);
+
+      // Assess
+      expect(postsEmpty).toStrictEqual({ taken: false, retryInMs: 1000 });
+      expect(editsFirst).toStrictEqual({ taken: true, retryInMs: 0 });
+      expect(editsEmpty).toStrictEqual({ taken: false, retryInMs: 1000 });
+    });
+  });
+});
