@@ -13,6 +13,7 @@ import { findingInstanceId, isAtLeast } from '../../domain/Finding';
 import type { ActionState, FindingRecord, SlackActor } from '../../ports/FindingStore';
 import type { Job } from '../../ports/JobQueue';
 import {
+  actionEntry,
   auditAction,
   checkCardAction,
   type EphemeralClient,
@@ -71,12 +72,17 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
       );
   };
 
-  /** Moves to `requested` and queues the isolation, within the hourly cap. */
+  /**
+   * Records who asked (`audit`), moves to `requested` within the hourly cap and queues the
+   * isolation. The usual case is one transaction (audit entry, compare-and-set, cap); when any of
+   * it does not hold, the steps run one by one to find out which and answer accordingly.
+   */
   const startIsolation = async (
     record: FindingRecord,
     requestedBy: SlackActor,
     from: readonly (IsolationStatus | null)[],
     interaction: Interaction,
+    audit: { actor: SlackActor; kind: string; detail: Record<string, unknown> },
     extra: Record<string, unknown> = {}
   ): Promise<string | undefined> => {
     const now = deps.clock.now();
@@ -89,22 +95,7 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
       jobId: job.id,
       ...extra,
     };
-    if (
-      !(await deps.store.transitionAction(record.finding.id, ISOLATION, { from, to: requested }))
-    ) {
-      return 'Isolation is already requested or in progress for this finding.';
-    }
-    if (
-      !(await deps.store.takeQuota('isolation', hourBucket(now), deps.options.isolationsPerHour))
-    ) {
-      await deps.store.transitionAction(record.finding.id, ISOLATION, {
-        from: ['requested'],
-        to: { status: 'cancelled', at: now.toISOString(), by: requestedBy, reason: 'hourly cap' },
-      });
-      await refresh(record, requestedBy, interaction);
-      return `The cap of ${deps.options.isolationsPerHour} isolations per hour is reached: nothing was changed. Ask an administrator to raise ISOLATIONS_PER_HOUR if this is a real outbreak.`;
-    }
-    return enqueueOrUndo(deps, job, {
+    const undo = {
       area: ISOLATION,
       from: ['requested'],
       to: {
@@ -113,7 +104,32 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
         by: requestedBy,
         reason: 'the job could not be queued',
       },
+    };
+    const cap = deps.options.isolationsPerHour;
+    const recorded = await deps.store.recordIntent({
+      findingId: record.finding.id,
+      area: ISOLATION,
+      from,
+      to: requested,
+      audit: actionEntry(deps, audit.actor, audit.kind, audit.detail),
+      quota: { name: 'isolation', bucket: hourBucket(now), cap },
     });
+    if (recorded) return enqueueOrUndo(deps, job, undo);
+    await auditAction(deps, record.finding.id, audit.actor, audit.kind, audit.detail);
+    if (
+      !(await deps.store.transitionAction(record.finding.id, ISOLATION, { from, to: requested }))
+    ) {
+      return 'Isolation is already requested or in progress for this finding.';
+    }
+    if (!(await deps.store.takeQuota('isolation', hourBucket(now), cap))) {
+      await deps.store.transitionAction(record.finding.id, ISOLATION, {
+        from: ['requested'],
+        to: { status: 'cancelled', at: now.toISOString(), by: requestedBy, reason: 'hourly cap' },
+      });
+      await refresh(record, requestedBy, interaction);
+      return `The cap of ${cap} isolations per hour is reached: nothing was changed. Ask an administrator to raise ISOLATIONS_PER_HOUR if this is a real outbreak.`;
+    }
+    return enqueueOrUndo(deps, job, undo);
   };
 
   const handle = (
@@ -157,11 +173,13 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
     const twoPerson =
       deps.options.twoPersonMinSeverity !== undefined &&
       isAtLeast(record.finding.severity, deps.options.twoPersonMinSeverity);
-    await auditAction(deps, record.finding.id, actor, 'action.requested', {
-      action: 'isolate',
-      twoPersonRule: twoPerson,
-    });
-    if (!twoPerson) return startIsolation(record, actor, requestable, interaction);
+    const request = {
+      actor,
+      kind: 'action.requested',
+      detail: { action: 'isolate', twoPersonRule: twoPerson },
+    };
+    if (!twoPerson) return startIsolation(record, actor, requestable, interaction, request);
+    await auditAction(deps, record.finding.id, actor, request.kind, request.detail);
     const waiting: ActionState = {
       status: 'awaiting-approval',
       at: now.toISOString(),
@@ -196,21 +214,32 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
     if (requester?.userId === actor.userId) {
       return 'The two-person rule needs a second approver: you requested this isolation.';
     }
-    await auditAction(deps, record.finding.id, actor, 'action.approved', {
-      action: 'isolate',
-      requestedBy: requester?.userId,
-    });
-    return startIsolation(record, requester ?? actor, ['awaiting-approval'], interaction, {
-      approvedBy: actor,
-    });
+    return startIsolation(
+      record,
+      requester ?? actor,
+      ['awaiting-approval'],
+      interaction,
+      {
+        actor,
+        kind: 'action.approved',
+        detail: { action: 'isolate', requestedBy: requester?.userId },
+      },
+      { approvedBy: actor }
+    );
   });
 
   handle(ISOLATION_ACTION_IDS.retry, async (interaction) => {
     const checked = await checkCardAction(deps, interaction, 'retry', 'contain');
     if (!checked.ok) return checked.message;
     const { record, actor } = checked;
-    await auditAction(deps, record.finding.id, actor, 'action.requested', { action: 'retry' });
-    return startIsolation(record, actor, ISOLATION_RETRYABLE, interaction, { retry: true });
+    return startIsolation(
+      record,
+      actor,
+      ISOLATION_RETRYABLE,
+      interaction,
+      { actor, kind: 'action.requested', detail: { action: 'retry' } },
+      { retry: true }
+    );
   });
 
   const release = (force: boolean) => async (interaction: Interaction) => {

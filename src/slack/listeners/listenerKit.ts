@@ -3,6 +3,7 @@ import type { SeverityBand } from '../../domain/Finding';
 import type { Clock } from '../../ports/Clock';
 import type {
   ActionState,
+  AuditEntry,
   FindingRecord,
   FindingStore,
   SlackActor,
@@ -105,14 +106,17 @@ export const checkCardAction = async (
   permission: Permission
 ): Promise<Checked> => {
   const findingId = interaction.value;
-  const record = findingId === undefined ? undefined : await deps.store.getFinding(findingId);
-  const decision = await deps.authorizer.check({
-    permission,
-    userId: interaction.userId,
-    ...(interaction.teamId === undefined ? {} : { teamId: interaction.teamId }),
-    ...(interaction.userTeamId === undefined ? {} : { userTeamId: interaction.userTeamId }),
-    ...(interaction.channelId === undefined ? {} : { channelId: interaction.channelId }),
-  });
+  // Independent: the read hides behind the Slack lookup when the user is not cached yet.
+  const [record, decision] = await Promise.all([
+    findingId === undefined ? undefined : deps.store.getFinding(findingId),
+    deps.authorizer.check({
+      permission,
+      userId: interaction.userId,
+      ...(interaction.teamId === undefined ? {} : { teamId: interaction.teamId }),
+      ...(interaction.userTeamId === undefined ? {} : { userTeamId: interaction.userTeamId }),
+      ...(interaction.channelId === undefined ? {} : { channelId: interaction.channelId }),
+    }),
+  ]);
   if (!decision.allowed) {
     deps.logger.warn('refused an action', {
       action,
@@ -135,6 +139,21 @@ export const checkCardAction = async (
   return { ok: true, actor: { userId: interaction.userId, userName: decision.userName }, record };
 };
 
+/** The audit entry of a Slack user's action. */
+export const actionEntry = (
+  deps: ListenerDeps,
+  actor: SlackActor,
+  kind: string,
+  detail: Record<string, unknown>
+): AuditEntry => ({
+  at: deps.clock.now().toISOString(),
+  kind,
+  actor: actor.userId,
+  dedupeKey: deps.newId(),
+  result: 'ok',
+  detail: { userName: actor.userName, ...detail },
+});
+
 /** Appends a Slack user's action to the finding's audit stream. */
 export const auditAction = (
   deps: ListenerDeps,
@@ -142,15 +161,7 @@ export const auditAction = (
   actor: SlackActor,
   kind: string,
   detail: Record<string, unknown>
-) =>
-  deps.store.appendAudit(findingId, {
-    at: deps.clock.now().toISOString(),
-    kind,
-    actor: actor.userId,
-    dedupeKey: deps.newId(),
-    result: 'ok',
-    detail: { userName: actor.userName, ...detail },
-  });
+) => deps.store.appendAudit(findingId, actionEntry(deps, actor, kind, detail));
 
 /**
  * Queues the job of an intent already recorded on the finding. If the queue refuses it, the intent
