@@ -1,10 +1,11 @@
-// Stands in for a package that only Bolt's unused receivers need (ExpressReceiver, HTTPReceiver,
-// SocketModeReceiver: express, raw-body, @slack/socket-mode). Bolt requires them at load time but
-// calls them only inside those receivers, which an AwsLambdaReceiver app never constructs. Any
-// call fails loudly instead of misbehaving.
+// Stands in for a package that only parts of Bolt this bot never uses need: the ExpressReceiver,
+// HTTPReceiver and SocketModeReceiver (express, raw-body, @slack/socket-mode), and the OAuth
+// install flow's state store (jsonwebtoken; the bot runs with one bot token). Bolt requires them
+// at load time but calls them only inside those parts, which an AwsLambdaReceiver app with a
+// token never constructs. Any call fails loudly instead of misbehaving.
 const unavailable = () => {
   throw new Error(
-    'This Lambda bundle only contains AwsLambdaReceiver: Express, HTTP and Socket Mode receivers are stubbed out'
+    'This Lambda bundle only contains AwsLambdaReceiver with a bot token: the Express, HTTP and Socket Mode receivers and the OAuth install flow are stubbed out'
   );
 };
 class SocketModeClient {
@@ -16,3 +17,5 @@ module.exports = unavailable;
 module.exports.default = unavailable;
 module.exports.Router = unavailable;
 module.exports.SocketModeClient = SocketModeClient;
+module.exports.sign = unavailable;
+module.exports.verify = unavailable;
