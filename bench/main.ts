@@ -253,6 +253,8 @@ const main = async (options: BenchOptions): Promise<void> => {
           slackRetries: options.slackRetries,
           highEvery: options.stormHighEvery,
           maxAttempts: 3,
+          workers: 2,
+          catchUpLimitMs: 600_000,
         });
       } finally {
         const lines = quiet.restore();
@@ -502,14 +504,14 @@ const printStorm = (
     `notify settings: CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds}, SLACK_RETRIES=${options.slackRetries}, posting budget default (1/s, burst 5); every ${options.highEvery || '-'}th finding High. A failed event is re-delivered later, at most ${options.maxAttempts} attempts (Lambda's asynchronous retries).`
   );
   print(
-    `Why CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds}: a card or digest is edited at most once per interval and a delivery may wait up to one interval for its edit (CardRefresher), so the interval trades storm throughput against chat.update calls; 0 would make every delivery an edit and turn Slack's ~50/min into 429s. 1 s keeps each card at ≤ 1 edit/s. SLACK_RETRIES=${options.slackRetries} (the product default): the Web API client waits out Retry-After (1-2 s here) between attempts, so a rate-limited edit is retried instead of failing the invocation. Compare other settings with --card-interval / --slack-retries.`
+    `A delivery never waits on Slack: an edit that cannot happen at once (the card was edited less than CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds} s ago, or the workspace's edit budget CARD_EDITS_PER_MINUTE, default 40, is spent) is queued on the work queue with a delay, and ${options.workers} worker instances take those jobs when their delay is over (the SQS stand-in honours DelaySeconds). findings/s counts the deliveries; the catch-up after the last delivery is reported apart, and Slack's limits are checked over both. SLACK_RETRIES=${options.slackRetries} (the product default). Compare other settings with --card-interval / --slack-retries.`
   );
   const ratioToRaw = storm.deliveriesPerSecond / storm.rawPutItemsPerSecond;
   const posts = storm.cardsPosted + storm.digestsPosted;
   print(
     table([
       ['figure', 'value'],
-      ['elapsed', `${(storm.elapsedMs / 1000).toFixed(1)} s`],
+      ['elapsed (deliveries)', `${(storm.elapsedMs / 1000).toFixed(1)} s`],
       ['deliveries', String(storm.deliveries)],
       ['findings/s (deliveries per second)', storm.deliveriesPerSecond.toFixed(1)],
       [
@@ -525,8 +527,18 @@ const printStorm = (
       ['Web API client log lines (retries, rate limits; silenced)', String(storm.consoleLines)],
       ['cards posted', String(storm.cardsPosted)],
       ['digests posted', String(storm.digestsPosted)],
-      ['posts allowed by 1/s + burst over the run', String(storm.postsAllowed)],
-      ['chat.update allowed by 50/min over the run', String(storm.updatesAllowed)],
+      ['card edits queued for later (incl. re-queued by the worker)', String(storm.editsQueued)],
+      [
+        'queued edit jobs run by the worker (failed)',
+        `${storm.workerJobs} (${storm.workerFailures})`,
+      ],
+      ['catch-up: last delivery → no queued edit left', `${(storm.catchUpMs / 1000).toFixed(1)} s`],
+      [
+        'cards and digests behind their latest version afterwards',
+        `${storm.cardsBehind} of ${storm.cardsChecked}`,
+      ],
+      ['posts allowed by 1/s + burst over deliveries + catch-up', String(storm.postsAllowed)],
+      ['chat.update allowed by 50/min over deliveries + catch-up', String(storm.updatesAllowed)],
       ['failed invocations (re-delivered)', String(storm.failedInvocations)],
       ['dead-lettered (failed 3 times)', String(storm.deadLettered)],
       [
@@ -554,6 +566,12 @@ const printStorm = (
       measured: String(storm.findingsLost),
       limit: '0',
       pass: storm.findingsLost === 0,
+    },
+    {
+      name: 'storm: every card and digest shows its latest version after the catch-up',
+      measured: `${storm.cardsBehind} behind`,
+      limit: '0',
+      pass: storm.cardsBehind === 0,
     },
     {
       name: 'storm: Slack posts within 1/s + burst 5 over the run',

@@ -1,12 +1,14 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
 import { createNotifyHandler, type NotifyHandler } from '../src/composition/notifyHandler';
+import { createWorkerHandler, type WorkerHandler } from '../src/composition/workerHandler';
 import { loadConfig } from '../src/config';
 import type { DynamoLocal } from '../test/support/dynamoLocal';
 import type { SlackRateLimits } from '../test/support/SlackServer';
 import { findingEvent, findingId, productionLikeDynamoClient, startStage } from './environment';
 import { forEachConcurrently, tableAccess } from './seed';
 import type { SqsSendMessageServer } from './sqsServer';
-import { rssSampler } from './stats';
+import { rssSampler, type Summary, summarize } from './stats';
 
 /** Slack's limits as the issue states them: 1 post/s per channel with a burst of 5, ~50 edits/min. */
 export const STORM_RATE_LIMITS: Required<SlackRateLimits> = {
@@ -27,6 +29,10 @@ export interface StormOptions {
   highEvery: number;
   /** Lambda's asynchronous invocation: a failed event is retried twice, then goes to the DLQ. */
   maxAttempts: number;
+  /** Worker instances taking the queued card edits (SQS event source, one job each). */
+  workers: number;
+  /** How long to let the queued edits catch up after the last delivery. */
+  catchUpLimitMs: number;
 }
 
 /** Results of the storm. */
@@ -35,6 +41,8 @@ export interface StormResult {
   deliveries: number;
   elapsedMs: number;
   deliveriesPerSecond: number;
+  /** One notify invocation, from the event to its result. */
+  deliveryMs: Summary;
   rawPutItemsPerSecond: number;
   rawPutItems: number;
   /** Calls the Slack server received, per method: all, accepted, refused with 429. */
@@ -52,6 +60,16 @@ export interface StormResult {
   findingsChecked: number;
   peakRssBytes: number;
   outcomes: Record<string, number>;
+  /** Card edits the notify path queued for later (SQS messages with a delay), and re-queued by the worker. */
+  editsQueued: number;
+  /** Queued edit jobs the worker ran. */
+  workerJobs: number;
+  workerFailures: number;
+  /** From the last delivery until no queued edit was left. */
+  catchUpMs: number;
+  /** Cards and digests showing an older version than recorded once the queue was empty. */
+  cardsBehind: number;
+  cardsChecked: number;
   /** Lines the Web API client logged through `console` (set by the caller that silenced them). */
   consoleLines?: number;
 }
@@ -143,18 +161,56 @@ export const measureStorm = async (
     const handlers: NotifyHandler[] = await Promise.all(
       Array.from({ length: options.concurrency }, () => createNotifyHandler(config))
     );
+    const workers: WorkerHandler[] = await Promise.all(
+      Array.from({ length: options.workers }, () => createWorkerHandler(config))
+    );
+    sqs.clearPending();
+    const sentBefore = sqs.messages.length;
     const outcomes: Record<string, number> = {};
     let failedInvocations = 0;
     let deadLettered = 0;
+    const deliveryTimes: number[] = [];
+    let workerJobs = 0;
+    let workerFailures = 0;
+    let delivering = true;
+    let deliveredAt = Number.POSITIVE_INFINITY;
     const queue = [...events];
     const sampler = rssSampler();
     const started = performance.now();
+    // The worker's event source: each instance takes a queued edit once its delay is over.
+    const draining = Promise.all(
+      workers.map(async (worker) => {
+        const catchUpDeadline = (): boolean =>
+          !delivering && performance.now() - deliveredAt > options.catchUpLimitMs;
+        while (delivering || (sqs.pendingCount > 0 && !catchUpDeadline())) {
+          const body = sqs.takeDue();
+          if (body === undefined) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            continue;
+          }
+          workerJobs += 1;
+          const event = {
+            Records: [
+              {
+                messageId: `storm-${workerJobs}`,
+                body,
+                attributes: { ApproximateReceiveCount: '1' },
+              },
+            ],
+          } as unknown as SQSEvent;
+          const result = await worker(event).catch(() => ({ batchItemFailures: [{}] }));
+          if (result.batchItemFailures.length > 0) workerFailures += 1;
+        }
+      })
+    );
     await Promise.all(
       handlers.map(async (handler) => {
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
           next.attempts += 1;
+          const began = performance.now();
           try {
             const result = await handler(next.event);
+            deliveryTimes.push(performance.now() - began);
             const key = 'outcome' in result ? `${result.outcome}/${result.placement}` : 'skipped';
             outcomes[key] = (outcomes[key] ?? 0) + 1;
           } catch {
@@ -165,8 +221,25 @@ export const measureStorm = async (
         }
       })
     );
-    const elapsedMs = performance.now() - started;
+    deliveredAt = performance.now();
+    delivering = false;
+    const elapsedMs = deliveredAt - started;
+    await draining;
+    const catchUpMs = performance.now() - deliveredAt;
     const peakRssBytes = sampler.stop();
+
+    // Every card and digest shows the latest recorded version once the queued edits have run.
+    const cardKeys = new Set<string>();
+    let cardsBehind = 0;
+    await forEachConcurrently(ids, 10, async (id) => {
+      const placement = (await table.store.getFinding(id))?.placement;
+      if (placement?.kind === 'card') cardKeys.add(`FINDING#${id}`);
+      if (placement?.kind === 'digest') cardKeys.add(placement.digestKey);
+    });
+    await forEachConcurrently([...cardKeys], 10, async (key) => {
+      const card = await table.store.getCard(key);
+      if (card === undefined || card.renderedVersion < card.version) cardsBehind += 1;
+    });
 
     // Nothing lost: every finding is recorded with the count of its latest publication.
     let findingsLost = 0;
@@ -187,13 +260,15 @@ export const measureStorm = async (
     const digestsPosted = posts.filter((call) =>
       String(call.body.text).startsWith('Storm digest')
     ).length;
-    const seconds = elapsedMs / 1000;
+    // Slack's limits hold over everything Slack saw: the deliveries and the catch-up after them.
+    const seconds = (elapsedMs + catchUpMs) / 1000;
     const { postMessagePerChannel, updatePerMinute } = STORM_RATE_LIMITS;
     return {
       options,
       deliveries: events.length,
       elapsedMs,
-      deliveriesPerSecond: events.length / seconds,
+      deliveriesPerSecond: events.length / (elapsedMs / 1000),
+      deliveryMs: summarize(deliveryTimes),
       rawPutItemsPerSecond,
       rawPutItems,
       slackCalls,
@@ -210,6 +285,12 @@ export const measureStorm = async (
       findingsChecked: ids.length,
       peakRssBytes,
       outcomes,
+      editsQueued: sqs.messages.length - sentBefore,
+      workerJobs,
+      workerFailures,
+      catchUpMs,
+      cardsBehind,
+      cardsChecked: cardKeys.size,
     };
   } finally {
     table.close();
