@@ -35,7 +35,7 @@ export const FUNCTION_TARGETS: BundleTarget[] = [
   { name: 'worker', entry: 'handlers/worker.ts', kind: 'function' },
 ];
 
-/** The two baselines, built with the same settings in the same run. */
+/** The baselines, built with the same settings in the same run (the third is context only). */
 export const BASELINE_TARGETS: BundleTarget[] = [
   {
     name: 'hello-world',
@@ -48,6 +48,12 @@ export const BASELINE_TARGETS: BundleTarget[] = [
     entry: 'bench/baselines/boltMinimal.ts',
     kind: 'baseline',
     description: 'Bolt App + AwsLambdaReceiver + one action listener',
+  },
+  {
+    name: 'bolt-dynamo-write',
+    entry: 'bench/baselines/boltDynamoWrite.ts',
+    kind: 'baseline',
+    description: 'bolt-minimal whose listener writes one DynamoDB item first (the SDK floor)',
   },
 ];
 

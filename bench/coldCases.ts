@@ -124,6 +124,17 @@ export const coldCases = (deps: ColdCaseDeps): ColdCase[] => [
     ],
     check: async (result) => httpOk(result),
   },
+  {
+    name: 'bolt-dynamo-write',
+    group: 'baseline',
+    bundle: bundleFile(deps, 'bolt-dynamo-write'),
+    request: 'signed block_actions: one PutItem, then ack (then once more, warm)',
+    prepare: async (run) => [
+      buttonEvent(findingId('colddyn', run)),
+      buttonEvent(findingId('colddyn', run)),
+    ],
+    check: async (result) => httpOk(result),
+  },
   slackHelpCase('slack /guardduty help', 'function', bundleFile(deps, 'slack')),
   {
     name: 'slack Isolate tap',

@@ -408,6 +408,15 @@ const printCold = (
       ]),
     ])
   );
+  const floor = init('bolt-dynamo-write');
+  if (floor.count > 0) {
+    print(
+      `bolt-minimal answers without any I/O. Every request of ours records something first; bolt-dynamo-write (the same app writing one DynamoDB item before it acknowledges) shows what that alone costs: ${ms(floor.median)} = ${ratio(floor.median, bolt.median)} bolt-minimal. Our functions against that floor: ${rows
+        .filter(({ coldCase }) => coldCase.group === 'function')
+        .map(({ coldCase, total }) => `${coldCase.name} ${ratio(total.median, floor.median)}`)
+        .join(', ')}.`
+    );
+  }
   for (const name of ['slack /guardduty help', 'slack Isolate tap']) {
     const value = init(name);
     if (value.count === 0) continue;
