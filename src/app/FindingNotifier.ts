@@ -107,19 +107,25 @@ export class FindingNotifier {
       now: clock.now(),
     });
     const fresh = outcome === 'created' || outcome === 'updated';
-    const audited = this.#audit(finding.id, {
-      at: clock.now().toISOString(),
-      kind: fresh ? 'finding.received' : 'finding.ignored',
-      actor: 'system',
-      dedupeKey: delivery.eventId,
-      result: outcome,
-      detail: {
-        eventId: delivery.eventId,
-        eventTime: delivery.eventTime,
-        count: finding.count,
-        updatedAt: finding.updatedAt,
+    // A fresh version is saved by exactly one delivery (the conditional write above), so its entry
+    // needs no marker; repeated deliveries (ignored) are deduplicated by event id.
+    const audited = store.appendAudit(
+      finding.id,
+      {
+        at: clock.now().toISOString(),
+        kind: fresh ? 'finding.received' : 'finding.ignored',
+        actor: 'system',
+        dedupeKey: delivery.eventId,
+        result: outcome,
+        detail: {
+          eventId: delivery.eventId,
+          eventTime: delivery.eventTime,
+          count: finding.count,
+          updatedAt: finding.updatedAt,
+        },
       },
-    });
+      { once: fresh }
+    );
     // A stale version changes nothing. A duplicate still goes on: the delivery it repeats may
     // have failed half-way (Slack down), and finishing that work is idempotent.
     const shown =
@@ -196,31 +202,43 @@ export class FindingNotifier {
         options.postBudget
       );
       // High and Critical findings always get their own card; the budget only gathers the rest.
-      if (hasToken || isAtLeast(record.finding.severity, 'High')) {
+      const mustPost = isAtLeast(record.finding.severity, 'High');
+      if (hasToken || mustPost) {
         const latest = await this.#latest(findingId);
         const placement: Placement = { kind: 'card' };
-        // An earlier attempt may have posted the card and died before recording its placement.
-        const posted = await store.getCard(findingCardKey(findingId));
-        if (posted?.ts !== undefined) {
+        // An earlier attempt may have posted the card and died before recording its placement
+        // (the card is stored with the finding, so the read above tells).
+        if (latest.card?.ts !== undefined) {
           await store.setPlacement(findingId, placement);
           return placement;
         }
-        const { ts } = await slack.postMessage(latest.channel, renderer.findingCard(latest));
-        await store.markPosted(findingCardKey(findingId), {
-          ts,
-          renderedVersion: latest.version,
-          now: clock.now(),
-          placement,
+        const card = renderer.findingCard(latest);
+        // Within budget, a 429 means Slack's count differs from ours: the finding goes to the
+        // digest instead of waiting. A High or Critical finding waits for its own card.
+        const sent = mustPost
+          ? await slack.postMessage(latest.channel, card)
+          : await slack.tryPostMessage(latest.channel, card);
+        if ('ts' in sent) {
+          await store.markPosted(findingCardKey(findingId), {
+            ts: sent.ts,
+            renderedVersion: latest.version,
+            now: clock.now(),
+            placement,
+          });
+          await this.#audit(findingId, {
+            at: clock.now().toISOString(),
+            kind: 'card.posted',
+            actor: 'system',
+            dedupeKey: sent.ts,
+            result: 'ok',
+            detail: { channel: latest.channel, ts: sent.ts, overBudget: !hasToken },
+          });
+          return placement;
+        }
+        logger.info('Slack refused the post (429): the finding goes to the digest', {
+          findingId,
+          retryAfterMs: sent.retryAfterMs,
         });
-        await this.#audit(findingId, {
-          at: clock.now().toISOString(),
-          kind: 'card.posted',
-          actor: 'system',
-          dedupeKey: ts,
-          result: 'ok',
-          detail: { channel: latest.channel, ts, overBudget: !hasToken },
-        });
-        return placement;
       }
       const { digestKey, minuteStart } = digestKeyFor(record.channel, clock.now());
       await store.addToDigest({

@@ -47,13 +47,19 @@ export const createWorkQueue = (config: Config): JobQueue => {
 
 /**
  * The Slack Web API client with Lambda-safe settings: a per-call timeout and a few retries that
- * honour Retry-After, instead of the library's default of ten retries over thirty minutes.
+ * honour Retry-After, instead of the library's default of ten retries over thirty minutes. With
+ * `rateLimited: 'refuse'` a 429 is returned to the caller at once (still retrying 5xx), for calls
+ * that have somewhere else to go instead of waiting.
  */
-export const createSlackClient = (config: Config, token: string): WebClient =>
+export const createSlackClient = (
+  config: Config,
+  token: string,
+  options: { rateLimited?: 'wait' | 'refuse' } = {}
+): WebClient =>
   new WebClient(token, {
     slackApiUrl: config.slack.apiUrl,
     timeout: config.slack.timeoutMs,
     retryConfig: { retries: config.slack.retries, factor: 2, minTimeout: 200, maxTimeout: 5000 },
-    rejectRateLimitedCalls: false,
+    rejectRateLimitedCalls: options.rateLimited === 'refuse',
     headers: {},
   });

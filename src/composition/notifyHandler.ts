@@ -38,7 +38,9 @@ export const createNotifyHandler = async (
   const notifier = new FindingNotifier({
     store: new DynamoFindingStore({ client: createDynamoClient(), tableName: config.tableName }),
     queue: createWorkQueue(config),
-    slack: new WebApiSlackGateway(createSlackClient(config, token)),
+    slack: new WebApiSlackGateway(createSlackClient(config, token), {
+      refusingRateLimits: createSlackClient(config, token, { rateLimited: 'refuse' }),
+    }),
     renderer: cardRenderer,
     clock: systemClock,
     logger: coreLogger(logger),

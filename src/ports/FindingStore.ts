@@ -238,7 +238,15 @@ export interface FindingStore {
   unscheduleRefresh(key: string, dueAt: number): Promise<void>;
 
   /** Appends to a finding's audit stream; a repeated (kind, dedupeKey) is detected, not written twice. */
-  appendAudit(findingId: string, entry: AuditEntry): Promise<'appended' | 'duplicate'>;
+  /**
+   * With `once`, the caller guarantees the event cannot be recorded twice (a finding version that a
+   * conditional write let through exactly once): the entry is written alone, without the marker.
+   */
+  appendAudit(
+    findingId: string,
+    entry: AuditEntry,
+    options?: { once?: boolean }
+  ): Promise<'appended' | 'duplicate'>;
 
   /** The finding's audit stream, oldest first. */
   listAudit(findingId: string): Promise<AuditEntry[]>;

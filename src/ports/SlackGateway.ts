@@ -10,6 +10,14 @@ export interface SlackMessage {
 export interface SlackGateway {
   /** Posts a message (in a thread when `threadTs` is given) and returns its `ts`. */
   postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }>;
+  /**
+   * Posts a message unless Slack answers 429: then nothing is posted and the wait Slack asked for
+   * is returned at once (no retry, no waiting), for a post that can go elsewhere instead.
+   */
+  tryPostMessage(
+    channel: string,
+    message: SlackMessage
+  ): Promise<{ ts: string } | { rateLimited: true; retryAfterMs: number }>;
   /** Replaces the content of an existing message. */
   updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
   /** Shows a message to one user only. */

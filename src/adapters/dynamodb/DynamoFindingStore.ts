@@ -40,6 +40,13 @@ const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
+/** A conditional PutItem of an audit item, alone or inside a transaction. */
+interface AuditPut {
+  TableName: string;
+  Item: Record<string, unknown>;
+  ConditionExpression: string;
+}
+
 /** An UpdateItem on the bot's table, alone or inside a transaction. */
 interface ItemUpdate {
   Key: Record<string, unknown>;
@@ -441,21 +448,25 @@ export class DynamoFindingStore implements FindingStore {
 
   public async appendAudit(
     findingId: string,
-    entry: AuditEntry
+    entry: AuditEntry,
+    options: { once?: boolean } = {}
   ): Promise<'appended' | 'duplicate'> {
+    const [put, marker] = this.#auditPuts(findingId, entry);
     try {
-      await this.#db.send(
-        new TransactWriteCommand({ TransactItems: this.#auditPuts(findingId, entry) })
-      );
+      if (options.once) {
+        await this.#db.send(new PutCommand(put.Put));
+      } else {
+        await this.#db.send(new TransactWriteCommand({ TransactItems: [put, marker] }));
+      }
       return 'appended';
     } catch (error) {
-      if (isTransactionConditionFailure(error)) return 'duplicate';
+      if (isTransactionConditionFailure(error) || isConditionFailure(error)) return 'duplicate';
       throw new StoreError('appending to the audit stream failed', { cause: error });
     }
   }
 
   /** The two writes of one audit entry: the entry, and the marker that makes it unique. */
-  #auditPuts(findingId: string, entry: AuditEntry) {
+  #auditPuts(findingId: string, entry: AuditEntry): [{ Put: AuditPut }, { Put: AuditPut }] {
     const pk = findingPk(findingId);
     const actorIndex =
       entry.actor === 'system'

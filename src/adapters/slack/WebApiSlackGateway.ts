@@ -1,4 +1,4 @@
-import type { WebClient } from '@slack/web-api';
+import { ErrorCode, type WebClient } from '@slack/web-api';
 import { SlackCallError } from '../../domain/errors';
 import type { SlackGateway, SlackMessage } from '../../ports/SlackGateway';
 
@@ -28,9 +28,15 @@ export const slackErrorCode = (error: unknown): string => {
  */
 export class WebApiSlackGateway implements SlackGateway {
   readonly #client: WebClient;
+  readonly #refusing: WebClient;
 
-  public constructor(client: WebClient) {
+  /**
+   * @param options.refusingRateLimits - a client built to hand 429s back (`rejectRateLimitedCalls`)
+   *   for {@link tryPostMessage}; without it that call waits like the others
+   */
+  public constructor(client: WebClient, options: { refusingRateLimits?: WebClient } = {}) {
     this.#client = client;
+    this.#refusing = options.refusingRateLimits ?? client;
   }
 
   public async postMessage(
@@ -38,8 +44,32 @@ export class WebApiSlackGateway implements SlackGateway {
     message: SlackMessage,
     threadTs?: string
   ): Promise<{ ts: string }> {
+    return this.#post(this.#client, channel, message, threadTs);
+  }
+
+  public async tryPostMessage(
+    channel: string,
+    message: SlackMessage
+  ): Promise<{ ts: string } | { rateLimited: true; retryAfterMs: number }> {
+    try {
+      return await this.#post(this.#refusing, channel, message);
+    } catch (error) {
+      const retryAfter = (error as SlackCallError).cause as { code?: string; retryAfter?: number };
+      if (retryAfter?.code === ErrorCode.RateLimitedError) {
+        return { rateLimited: true, retryAfterMs: (retryAfter.retryAfter ?? 1) * 1000 };
+      }
+      throw error;
+    }
+  }
+
+  async #post(
+    client: WebClient,
+    channel: string,
+    message: SlackMessage,
+    threadTs?: string
+  ): Promise<{ ts: string }> {
     const result = await this.#call('chat.postMessage', () =>
-      this.#client.chat.postMessage({
+      client.chat.postMessage({
         channel,
         text: message.text,
         blocks: message.blocks,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoFindingStore } from '../../../src/adapters/dynamodb/DynamoFindingStore';
 import { type Finding, resourceLabel } from '../../../src/domain/Finding';
@@ -74,6 +74,60 @@ describe('Class: DynamoFindingStore', () => {
         renderedVersion: 0,
         lastRenderedAt: 0,
       });
+    });
+  });
+
+  describe('Method: appendAudit', () => {
+    const received = (when: Date, eventId: string): AuditEntry => ({
+      at: when.toISOString(),
+      kind: 'finding.received',
+      actor: 'system',
+      dedupeKey: eventId,
+      result: 'created',
+    });
+    const keysOf = async (findingId: string): Promise<string[]> => {
+      const { Items = [] } = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: `FINDING#${findingId}` } },
+        })
+      );
+      return Items.map((item) => String(item.sk?.S)).sort();
+    };
+
+    it('records a repeated event once, even at another time, through its marker', async () => {
+      // Prepare
+      const { finding } = await saveNew();
+
+      // Act
+      const first = await store.appendAudit(finding.id, received(at(1), 'event-1'));
+      const again = await store.appendAudit(finding.id, received(at(2), 'event-1'));
+
+      // Assess
+      expect([first, again]).toStrictEqual(['appended', 'duplicate']);
+      expect(await keysOf(finding.id)).toStrictEqual([
+        `AUDIT#${at(1).toISOString()}#finding.received#event-1`,
+        'AUDITKEY#finding.received#event-1',
+        'STATE',
+      ]);
+    });
+
+    it('writes an entry the caller vouches for once without its marker', async () => {
+      // Prepare
+      const { finding } = await saveNew();
+
+      // Act
+      const first = await store.appendAudit(finding.id, received(at(1), 'event-2'), { once: true });
+      const same = await store.appendAudit(finding.id, received(at(1), 'event-2'), { once: true });
+
+      // Assess
+      expect([first, same]).toStrictEqual(['appended', 'duplicate']);
+      expect(await keysOf(finding.id)).toStrictEqual([
+        `AUDIT#${at(1).toISOString()}#finding.received#event-2`,
+        'STATE',
+      ]);
+      expect(await store.listAudit(finding.id)).toMatchObject([{ dedupeKey: 'event-2' }]);
     });
   });
 

@@ -448,6 +448,22 @@ describe('Handler: notify', () => {
       expect(JSON.parse(queued[0]?.body ?? '{}')).toMatchObject({ findingId: BRUTE_FORCE_ID });
     });
 
+    it('gathers a finding into the digest when Slack refuses its own card with 429', async () => {
+      // Prepare
+      await start();
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 30 });
+
+      // Act
+      const result = await notify(distinctFinding(1));
+
+      // Assess
+      // The card post is not retried (that would wait 30 s); the digest is posted instead.
+      expect(result).toMatchObject({ outcome: 'created', placement: 'digest' });
+      const posts = bot.slack.callsTo('chat.postMessage');
+      expect(posts.map((call) => call.status)).toStrictEqual([429, 200]);
+      expect(blocksText(posts[1]?.body ?? {})).toContain('1 finding in one minute');
+    });
+
     it('queues an edit refused with 429 again instead of failing the delivery', async () => {
       // Prepare
       await start({ SLACK_RETRIES: '0' });
@@ -468,14 +484,16 @@ describe('Handler: notify', () => {
   });
 
   describe('Slack failures', () => {
-    it('honours a 429 with Retry-After and posts the card once', async () => {
+    it('honours a 429 with Retry-After for a High finding and posts its card once', async () => {
       // Prepare
       await start();
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      const high = fixture(BRUTE_FORCE);
+      high.detail.severity = 8;
 
       // Act
       const started = Date.now();
-      const result = await notify(fixture(BRUTE_FORCE));
+      const result = await notify(high);
 
       // Assess
       expect(Date.now() - started).toBeGreaterThanOrEqual(900);
