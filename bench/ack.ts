@@ -38,8 +38,9 @@ const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 10_000 
  * Warm, in-process ack latency through the real `createSlackHandler` (real Bolt receiver, signed
  * requests, DynamoDB Local, the loopback Slack server for `users.info`), SQS captured by
  * aws-sdk-client-mock. Each round sends one Isolate tap on a finding never tapped before (so every
- * measured tap does the whole accepted path: read, authorize, audit transaction, compare-and-set
- * to `requested`, hourly quota, enqueue), one `/guardduty finding <id>` (read, authorize, render),
+ * measured tap does the whole accepted path: read and authorize, one transaction of audit entry,
+ * compare-and-set to `requested` and hourly quota, enqueue), one `/guardduty finding <id>` (read,
+ * authorize, render),
  * and one conditional PutItem on a fresh key (the baseline) — interleaved, so drift hits all three.
  */
 export const measureAck = async (

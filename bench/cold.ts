@@ -13,6 +13,8 @@ export interface ChildResult {
   error?: string;
   rssBytes: number;
   maxRssBytes: number;
+  /** Heap in use after a full collection, every `heapSampleEvery` requests (leak check only). */
+  heapAfterGc?: { requests: number; bytes: number }[];
 }
 
 /** One measured cold start. */
@@ -27,6 +29,7 @@ export interface ColdSample {
   /** Spawn to exit, as seen by the parent (Node start-up and exit included). */
   wallMs: number;
   maxRssBytes: number;
+  heapAfterGc?: { requests: number; bytes: number }[];
 }
 
 /** One kind of cold start to measure. */
@@ -41,6 +44,10 @@ export interface ColdCase {
   prepare(run: number): Promise<unknown[]>;
   /** An error message when the child's answer is not the expected one. */
   check(result: ChildResult, run: number): Promise<string | undefined>;
+  /** Node options of the child (e.g. `--expose-gc` for a leak check). */
+  nodeArgs?: string[];
+  /** Collect garbage and sample the heap every this many requests (needs `--expose-gc`). */
+  heapSampleEvery?: number;
 }
 
 const MARKER = '@@BENCH_RESULT@@';
@@ -58,10 +65,14 @@ const runChild = async (
   const jobFile = join(workDir, `job-${coldCase.name.replace(/\W+/g, '_')}-${run}.json`);
   writeFileSync(
     jobFile,
-    JSON.stringify({ bundle: coldCase.bundle, requests: events.map((event) => ({ event })) })
+    JSON.stringify({
+      bundle: coldCase.bundle,
+      requests: events.map((event) => ({ event })),
+      heapSampleEvery: coldCase.heapSampleEvery ?? 0,
+    })
   );
   const started = performance.now();
-  const child = spawn(process.execPath, [RUNNER, jobFile], {
+  const child = spawn(process.execPath, [...(coldCase.nodeArgs ?? []), RUNNER, jobFile], {
     cwd: workDir,
     // Only what the function would have on Lambda: no NODE_OPTIONS, no loader hooks of the parent.
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
@@ -119,6 +130,7 @@ export const measureColdStarts = async (
         bootMs: result.bootMs,
         wallMs,
         maxRssBytes: result.maxRssBytes,
+        ...(result.heapAfterGc === undefined ? {} : { heapAfterGc: result.heapAfterGc }),
       });
     }
     if (round >= 0) progress(`cold init: round ${round + 1}/${runs}`);

@@ -140,7 +140,8 @@ export const coldCases = (deps: ColdCaseDeps): ColdCase[] => [
     name: 'slack Isolate tap',
     group: 'function',
     bundle: bundleFile(deps, 'slack'),
-    request: 'signed block_actions Isolate: authorize, audit, CAS, quota, SendMessage',
+    request:
+      'signed block_actions Isolate: read + authorize, one transaction (audit, CAS, quota), SendMessage',
     prepare: async (run) => {
       const id = findingId('coldiso', run);
       await deps.table.saveFindings([id]);
@@ -197,16 +198,26 @@ export const coldCases = (deps: ColdCaseDeps): ColdCase[] => [
 /**
  * The ack path's memory in a process of its own (the slack bundle, as on Lambda): one process
  * answers `taps` accepted Isolate taps, each on a fresh finding, each followed by
- * `/guardduty finding <id>`, and reports its peak RSS.
+ * `/guardduty finding <id>`, and reports its peak RSS. With `leakCheck` the process runs with
+ * `--expose-gc` and reports the heap in use after a full collection every `sampleEvery` requests
+ * (its peak RSS then means nothing: forced collections lower it).
  */
-export const slackWarmMemoryCase = (deps: ColdCaseDeps, taps: number): ColdCase => {
+export const slackWarmMemoryCase = (
+  deps: ColdCaseDeps,
+  taps: number,
+  leakCheck?: { sampleEvery: number }
+): ColdCase => {
+  const label = leakCheck === undefined ? 'mem' : 'leak';
   const ids = (run: number): string[] =>
-    Array.from({ length: taps }, (_, index) => findingId(`mem${run}x`, index));
+    Array.from({ length: taps }, (_, index) => findingId(`${label}${run}x`, index));
   return {
-    name: `slack warm: ${taps} Isolate taps + ${taps} commands`,
+    name: `slack warm: ${taps} Isolate taps + ${taps} commands${leakCheck === undefined ? '' : ', heap after GC'}`,
     group: 'function',
     bundle: bundleFile(deps, 'slack'),
     request: `${taps} × (Isolate tap, /guardduty finding <id>) in one process`,
+    ...(leakCheck === undefined
+      ? {}
+      : { nodeArgs: ['--expose-gc'], heapSampleEvery: leakCheck.sampleEvery }),
     prepare: async (run) => {
       await deps.table.saveFindings(ids(run));
       return ids(run).flatMap((id) => [buttonEvent(id), slashCommandEvent(`finding ${id}`)]);

@@ -3,7 +3,9 @@
 // hands it the requests of its job file in order, and prints one result line, then exits.
 //
 // usage: node bench/coldRunner.mjs <job.json>
-// job: { bundle: string, requests: { event: unknown }[] }
+// job: { bundle: string, requests: { event: unknown }[], heapSampleEvery?: number }
+// With heapSampleEvery > 0 (and node --expose-gc) it collects garbage every that many requests and
+// records the heap still in use: what a leak would make grow.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
@@ -33,6 +35,8 @@ const module = await import(pathToFileURL(job.bundle).href);
 const loadMs = performance.now() - loadStarted;
 
 const requests = [];
+const heapAfterGc = [];
+const sampleEvery = typeof globalThis.gc === 'function' ? (job.heapSampleEvery ?? 0) : 0;
 let error;
 for (const request of job.requests) {
   const started = performance.now();
@@ -43,6 +47,11 @@ for (const request of job.requests) {
     error = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
     break;
   }
+  if (sampleEvery > 0 && requests.length % sampleEvery === 0) {
+    globalThis.gc();
+    globalThis.gc();
+    heapAfterGc.push({ requests: requests.length, bytes: process.memoryUsage().heapUsed });
+  }
 }
 
 const result = {
@@ -50,6 +59,7 @@ const result = {
   loadMs,
   requests,
   error,
+  ...(sampleEvery > 0 ? { heapAfterGc } : {}),
   rssBytes: process.memoryUsage().rss,
   // Peak resident set size of this process (Linux reports kilobytes).
   maxRssBytes: process.resourceUsage().maxRSS * 1024,

@@ -3,6 +3,7 @@ import { DynamoFindingStore } from '../src/adapters/dynamodb/DynamoFindingStore'
 import { loadConfig } from '../src/config';
 import { parseEvent } from '../src/events/parseEvent';
 import { awsEnv, type BenchStage, findingEvent } from './environment';
+import type { SqsSendMessageServer } from './sqsServer';
 
 /** Runs `task` for every item with at most `concurrency` at a time. */
 export const forEachConcurrently = async <T>(
@@ -22,11 +23,12 @@ export const forEachConcurrently = async <T>(
 };
 
 /**
- * Points this process's AWS SDK at DynamoDB Local the way the functions find it (the SDK's own
- * variables), with fake credentials: what `startBotEnvironment` does for the tests.
+ * Points this process's AWS SDK at DynamoDB Local (and the SQS stand-in, when given) the way the
+ * functions find them (the SDK's own variables), with fake credentials: what
+ * `startBotEnvironment` does for the tests.
  */
-export const useLocalAws = (dynamoEndpoint: string): void => {
-  Object.assign(process.env, awsEnv(dynamoEndpoint));
+export const useLocalAws = (dynamoEndpoint: string, sqs?: SqsSendMessageServer): void => {
+  Object.assign(process.env, awsEnv(dynamoEndpoint, sqs));
 };
 
 /** Direct access to a stage's table: the store the functions use, and a raw client. */

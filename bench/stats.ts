@@ -53,7 +53,7 @@ export const bytes = (value: number): string =>
     ? `${(value / (1024 * 1024)).toFixed(2)} MB`
     : value >= 1024
       ? `${(value / 1024).toFixed(1)} KB`
-      : `${value} B`;
+      : `${Math.round(value)} B`;
 
 export const ratio = (value: number, baseline: number): string =>
   baseline > 0 && Number.isFinite(value / baseline) ? `${(value / baseline).toFixed(2)}×` : '-';

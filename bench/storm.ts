@@ -1,4 +1,4 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { createNotifyHandler, type NotifyHandler } from '../src/composition/notifyHandler';
 import { createWorkerHandler, type WorkerHandler } from '../src/composition/workerHandler';
@@ -44,6 +44,8 @@ export interface StormResult {
   /** One notify invocation, from the event to its result. */
   deliveryMs: Summary;
   rawPutItemsPerSecond: number;
+  /** Context: PutItem of finding-sized items with their two index keys, same concurrency. */
+  findingSizedPutItemsPerSecond: number;
   rawPutItems: number;
   /** Calls the Slack server received, per method: all, accepted, refused with 429. */
   slackCalls: Record<string, { calls: number; ok: number; rateLimited: number }>;
@@ -74,12 +76,16 @@ export interface StormResult {
   consoleLines?: number;
 }
 
-/** Raw PutItem throughput (no condition) at `concurrency`, one client per worker (container). */
+/**
+ * Raw PutItem throughput (no condition) at `concurrency`, one client per worker (container), of
+ * the items `item(index)` makes.
+ */
 const rawPutItemRate = async (
   env: Record<string, string>,
   tableName: string,
   count: number,
-  concurrency: number
+  concurrency: number,
+  item: (index: number) => Record<string, AttributeValue>
 ): Promise<number> => {
   const clients = Array.from({ length: concurrency }, () => productionLikeDynamoClient(env));
   let next = 0;
@@ -87,18 +93,49 @@ const rawPutItemRate = async (
   await Promise.all(
     clients.map(async (client) => {
       for (let index = next++; index < count; index = next++) {
-        await client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: { pk: { S: `RAW#${index}` }, sk: { S: 'STATE' }, n: { N: String(index) } },
-          })
-        );
+        await client.send(new PutItemCommand({ TableName: tableName, Item: item(index) }));
       }
     })
   );
   const elapsed = performance.now() - started;
   for (const client of clients) client.destroy();
   return count / (elapsed / 1000);
+};
+
+/** The issue's baseline: a bare item. */
+const bareItem = (index: number): Record<string, AttributeValue> => ({
+  pk: { S: `RAW#${index}` },
+  sk: { S: 'STATE' },
+  n: { N: String(index) },
+});
+
+/**
+ * Context for the baseline: an item the size of a recorded finding (its JSON, routing and card
+ * attributes) with keys in the two indexes a finding is in, as DynamoDB Local must maintain them.
+ */
+const findingSizedItem = (index: number): Record<string, AttributeValue> => {
+  const event = findingEvent(findingId('raw', index));
+  const now = new Date().toISOString();
+  return {
+    pk: { S: `RAWFINDING#${index}` },
+    sk: { S: 'STATE' },
+    findingJson: { S: JSON.stringify(event.detail) },
+    findingUpdatedAtMs: { N: String(Date.parse(String(event.detail.updatedAt))) },
+    findingCount: { N: '37' },
+    findingType: { S: String(event.detail.type) },
+    severity: { N: String(event.detail.severity) },
+    channel: { S: 'C0INCIDENTS' },
+    firstReceivedAt: { S: now },
+    lastReceivedAt: { S: now },
+    version: { N: '1' },
+    renderedVersion: { N: '0' },
+    lastRenderedAt: { N: '0' },
+    actions: { M: {} },
+    gsi1pk: { S: `RESOURCE#raw-${index}` },
+    gsi1sk: { S: `${String(event.detail.updatedAt)}#${index}` },
+    gsi3pk: { S: `DAY#${now.slice(0, 10)}` },
+    gsi3sk: { S: `${now}#${index}` },
+  };
 };
 
 /**
@@ -128,7 +165,15 @@ export const measureStorm = async (
       stage.env,
       stage.tableName,
       rawPutItems,
-      options.concurrency
+      options.concurrency,
+      bareItem
+    );
+    const findingSizedPutItemsPerSecond = await rawPutItemRate(
+      stage.env,
+      stage.tableName,
+      rawPutItems,
+      options.concurrency,
+      findingSizedItem
     );
 
     const ids = Array.from({ length: options.findings }, (_, index) => findingId('storm', index));
@@ -270,6 +315,7 @@ export const measureStorm = async (
       deliveriesPerSecond: events.length / (elapsedMs / 1000),
       deliveryMs: summarize(deliveryTimes),
       rawPutItemsPerSecond,
+      findingSizedPutItemsPerSecond,
       rawPutItems,
       slackCalls,
       rateLimited: Object.values(stage.slack.rateLimited).reduce((sum, value) => sum + value, 0),
