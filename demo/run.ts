@@ -213,7 +213,9 @@ export const runDemo = async (options: DemoOptions = {}): Promise<number> => {
         AWS_REGION: WORKSHOP.region,
         HOME_ACCOUNT_ID: WORKSHOP.accountId,
         UNTRACK_HOLD_SECONDS: '1',
+        // The demo moves six hours of findings into seconds: no edit waits for a window or budget.
         CARD_UPDATE_INTERVAL_SECONDS: '0',
+        CARD_EDITS_PER_MINUTE: '6000',
       },
     });
     Object.assign(process.env, bot.env);
