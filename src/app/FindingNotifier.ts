@@ -5,6 +5,7 @@ import type { CardRenderer } from '../ports/CardRenderer';
 import type { Clock } from '../ports/Clock';
 import type {
   AuditEntry,
+  CardState,
   DigestItem,
   FindingRecord,
   FindingStore,
@@ -165,14 +166,21 @@ export class FindingNotifier {
       });
       if (!changed) return placement;
     }
-    if (placement.kind === 'digest') await this.#ensureDigestPosted(placement.digestKey);
-    // Never waits on Slack: an edit that cannot happen now is queued for when it can. The record
-    // just written holds the finding's own card too, so its first round reads nothing (unless this
-    // delivery placed the finding just now: then the card was written after the record).
+    const digestCard =
+      placement.kind === 'digest' ? await this.#ensureDigestPosted(placement.digestKey) : undefined;
+    // Never waits on Slack: an edit that cannot happen now is queued for when it can. What was just
+    // read or written saves the first round's reads: the record holds the finding's own card too
+    // (unless this delivery placed the finding just now: then the card was written after the
+    // record), and the digest's card was read just above.
     const placedBefore = placement === record.placement;
+    const known = placedBefore
+      ? { record, ...(digestCard === undefined ? {} : { card: digestCard }) }
+      : digestCard === undefined
+        ? undefined
+        : { record: { ...record, placement }, card: digestCard };
     await this.#cards.refresh(findingId, {
       defer: true,
-      ...(placedBefore ? { known: { record } } : {}),
+      ...(known === undefined ? {} : { known }),
     });
     return placement;
   }
@@ -253,14 +261,19 @@ export class FindingNotifier {
         findingId,
         digestKey,
       });
-      await this.#audit(findingId, {
-        at: clock.now().toISOString(),
-        kind: 'card.digested',
-        actor: 'system',
-        dedupeKey: digestKey,
-        result: 'ok',
-        detail: { channel: record.channel, digestKey },
-      });
+      // Placed once (the lease above, then the placement): its entry needs no dedupe marker.
+      await store.appendAudit(
+        findingId,
+        {
+          at: clock.now().toISOString(),
+          kind: 'card.digested',
+          actor: 'system',
+          dedupeKey: digestKey,
+          result: 'ok',
+          detail: { channel: record.channel, digestKey },
+        },
+        { once: true }
+      );
       return placement;
     } catch (error) {
       if (error instanceof SlackCallError) {
@@ -275,11 +288,12 @@ export class FindingNotifier {
     }
   }
 
-  async #ensureDigestPosted(digestKey: string): Promise<void> {
+  /** Posts the digest unless it is posted; returns its card when it was posted already. */
+  async #ensureDigestPosted(digestKey: string): Promise<CardState | undefined> {
     const { store, clock, slack, renderer } = this.#deps;
     const card = await store.getCard(digestKey);
-    if (card?.ts !== undefined) return;
-    if (!(await store.lockCardPost(digestKey, clock.now(), this.#leaseMs))) return;
+    if (card?.ts !== undefined) return card;
+    if (!(await store.lockCardPost(digestKey, clock.now(), this.#leaseMs))) return undefined;
     try {
       const digest = await store.getDigest(digestKey);
       if (!digest) return;
@@ -289,6 +303,7 @@ export class FindingNotifier {
         renderedVersion: digest.card.version,
         now: clock.now(),
       });
+      return undefined;
     } catch (error) {
       await store.releaseCardPost(digestKey).catch(() => undefined);
       throw error;
