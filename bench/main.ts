@@ -530,7 +530,7 @@ const printStorm = (
     `notify settings: CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds}, SLACK_RETRIES=${options.slackRetries}, posting budget default (1/s, burst 5); every ${options.highEvery || '-'}th finding High. A failed event is re-delivered later, at most ${options.maxAttempts} attempts (Lambda's asynchronous retries).`
   );
   print(
-    `A delivery never waits on Slack: an edit that cannot happen at once (the card was edited less than CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds} s ago, or the workspace's edit budget CARD_EDITS_PER_MINUTE, default 40, is spent) is queued on the work queue with a delay, and ${options.workers} worker instances take those jobs when their delay is over (the SQS stand-in honours DelaySeconds). findings/s counts the deliveries; the catch-up after the last delivery is reported apart, and Slack's limits are checked over both. SLACK_RETRIES=${options.slackRetries} (the product default). Compare other settings with --card-interval / --slack-retries.`
+    `A delivery never waits for a card edit: an edit that cannot happen at once (the card was edited less than CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds} s ago, or the workspace's edit budget CARD_EDITS_PER_MINUTE, default 40, is spent) is queued on the work queue with a delay, and ${options.workers} worker instances take those jobs when their delay is over (the SQS stand-in honours DelaySeconds). findings/s counts the deliveries; the catch-up after the last delivery is reported apart, and Slack's limits are checked over both. SLACK_RETRIES=${options.slackRetries} (the product default). Compare other settings with --card-interval / --slack-retries.`
   );
   const ratioToRaw = storm.deliveriesPerSecond / storm.rawPutItemsPerSecond;
   const posts = storm.cardsPosted + storm.digestsPosted;
@@ -553,6 +553,18 @@ const printStorm = (
         'one delivery (notify invocation) median / p99',
         `${ms(storm.deliveryMs.median)} / ${ms(storm.deliveryMs.p99)}`,
       ],
+      ...(['notify', 'worker'] as const).map((who) => {
+        const counts = storm.dynamoRequests[who] ?? {};
+        const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+        const per = who === 'notify' ? storm.deliveries : Math.max(1, storm.workerJobs);
+        return [
+          `DynamoDB requests per ${who === 'notify' ? 'delivery' : 'queued edit'}`,
+          `${(total / per).toFixed(2)} (${Object.entries(counts)
+            .sort(([, a], [, b]) => b - a)
+            .map(([name, count]) => `${name} ${(count / per).toFixed(2)}`)
+            .join(', ')})`,
+        ];
+      }),
       ...Object.entries(storm.slackCalls).map(([method, calls]) => [
         `Slack ${method}`,
         `${calls.calls} calls, ${calls.ok} ok, ${calls.rateLimited} × 429`,

@@ -1,4 +1,6 @@
-import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type AttributeValue, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { createNotifyHandler, type NotifyHandler } from '../src/composition/notifyHandler';
 import { createWorkerHandler, type WorkerHandler } from '../src/composition/workerHandler';
@@ -35,6 +37,43 @@ export interface StormOptions {
   catchUpLimitMs: number;
 }
 
+/** Who sends a DynamoDB request, for {@link countDynamoRequests}. */
+const caller = new AsyncLocalStorage<'notify' | 'worker'>();
+
+/**
+ * Counts the DynamoDB requests sent by code running inside `caller.run(...)`, by caller and
+ * operation, until `stop()`: every request of the handlers in this process goes through one of the
+ * two clients' `send`.
+ */
+const countDynamoRequests = () => {
+  const counts: Record<string, Record<string, number>> = { notify: {}, worker: {} };
+  const clients = [DynamoDBClient.prototype, DynamoDBDocumentClient.prototype] as {
+    send: (command: object, ...rest: unknown[]) => Promise<unknown>;
+  }[];
+  const originals = clients.map((prototype) => prototype.send);
+  clients.forEach((prototype, index) => {
+    const original = originals[index] as (typeof clients)[number]['send'];
+    prototype.send = function send(this: unknown, command: object, ...rest: unknown[]) {
+      const who = caller.getStore();
+      if (who !== undefined) {
+        const name = command.constructor.name.replace(/Command$/, '');
+        const byName = counts[who] ?? {};
+        byName[name] = (byName[name] ?? 0) + 1;
+        counts[who] = byName;
+      }
+      return original.call(this, command, ...rest);
+    };
+  });
+  return {
+    counts,
+    stop: () => {
+      clients.forEach((prototype, index) => {
+        prototype.send = originals[index] as (typeof clients)[number]['send'];
+      });
+    },
+  };
+};
+
 /** Results of the storm. */
 export interface StormResult {
   options: StormOptions;
@@ -69,6 +108,8 @@ export interface StormResult {
   workerFailures: number;
   /** From the last delivery until no queued edit was left. */
   catchUpMs: number;
+  /** DynamoDB requests by operation: of the notify deliveries and of the worker's queued edits. */
+  dynamoRequests: Record<string, Record<string, number>>;
   /** Cards and digests showing an older version than recorded once the queue was empty. */
   cardsBehind: number;
   cardsChecked: number;
@@ -221,6 +262,7 @@ export const measureStorm = async (
     let deliveredAt = Number.POSITIVE_INFINITY;
     const queue = [...events];
     const sampler = rssSampler();
+    const requests = countDynamoRequests();
     const started = performance.now();
     // The worker's event source: each instance takes a queued edit once its delay is over.
     const draining = Promise.all(
@@ -243,7 +285,9 @@ export const measureStorm = async (
               },
             ],
           } as unknown as SQSEvent;
-          const result = await worker(event).catch(() => ({ batchItemFailures: [{}] }));
+          const result = await caller
+            .run('worker', () => worker(event))
+            .catch(() => ({ batchItemFailures: [{}] }));
           if (result.batchItemFailures.length > 0) workerFailures += 1;
         }
       })
@@ -254,7 +298,7 @@ export const measureStorm = async (
           next.attempts += 1;
           const began = performance.now();
           try {
-            const result = await handler(next.event);
+            const result = await caller.run('notify', () => handler(next.event));
             deliveryTimes.push(performance.now() - began);
             const key = 'outcome' in result ? `${result.outcome}/${result.placement}` : 'skipped';
             outcomes[key] = (outcomes[key] ?? 0) + 1;
@@ -272,6 +316,7 @@ export const measureStorm = async (
     await draining;
     const catchUpMs = performance.now() - deliveredAt;
     const peakRssBytes = sampler.stop();
+    requests.stop();
 
     // Every card and digest shows the latest recorded version once the queued edits have run.
     const cardKeys = new Set<string>();
@@ -337,6 +382,7 @@ export const measureStorm = async (
       catchUpMs,
       cardsBehind,
       cardsChecked: cardKeys.size,
+      dynamoRequests: requests.counts,
     };
   } finally {
     table.close();
