@@ -44,16 +44,27 @@ export const BASELINE_TARGETS: BundleTarget[] = [
     description: 'async () => ({ statusCode: 200 })',
   },
   {
+    // The baseline: the minimal app as Slack's Lambda guide builds it, with the production
+    // esbuild settings but without our alias (which is the change the target asks of our bundle).
     name: 'bolt-minimal',
     entry: 'bench/baselines/boltMinimal.ts',
     kind: 'baseline',
-    description: 'Bolt App + AwsLambdaReceiver + one action listener',
+    extra: { alias: {} },
+    description:
+      "Bolt App + AwsLambdaReceiver + one action listener, all of Bolt (as Slack's guide)",
+  },
+  {
+    name: 'bolt-minimal-stubbed',
+    entry: 'bench/baselines/boltMinimal.ts',
+    kind: 'baseline',
+    description: "bolt-minimal with serverless.yml's alias too (Bolt's unused parts stubbed)",
   },
   {
     name: 'bolt-dynamo-write',
     entry: 'bench/baselines/boltDynamoWrite.ts',
     kind: 'baseline',
-    description: 'bolt-minimal whose listener writes one DynamoDB item first (the SDK floor)',
+    description:
+      'bolt-minimal-stubbed whose listener writes one DynamoDB item first (the SDK floor)',
   },
 ];
 

@@ -125,6 +125,17 @@ export const coldCases = (deps: ColdCaseDeps): ColdCase[] => [
     check: async (result) => httpOk(result),
   },
   {
+    name: 'bolt-minimal-stubbed',
+    group: 'baseline',
+    bundle: bundleFile(deps, 'bolt-minimal-stubbed'),
+    request: 'signed block_actions, ack only (then once more, warm)',
+    prepare: async (run) => [
+      buttonEvent(findingId('coldstub', run)),
+      buttonEvent(findingId('coldstub', run)),
+    ],
+    check: async (result) => httpOk(result),
+  },
+  {
     name: 'bolt-dynamo-write',
     group: 'baseline',
     bundle: bundleFile(deps, 'bolt-dynamo-write'),

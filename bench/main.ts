@@ -380,6 +380,7 @@ const printCold = (
   const init = (name: string): Summary => summarize((samples.get(name) ?? []).map((s) => s.initMs));
   const hello = init('hello-world');
   const bolt = init('bolt-minimal');
+  const stubbed = init('bolt-minimal-stubbed');
   heading(
     `2. Cold init: import the bundle + answer the first request, each in a fresh Node process (${runs} per case, interleaved)`
   );
@@ -409,6 +410,7 @@ const printCold = (
         'spawn→exit median',
         '× hello-world',
         '× bolt-minimal',
+        '× bolt-minimal-stubbed',
         'first request',
       ],
       ...rows.map(({ coldCase, total, load, firstRequest, second, wall }) => [
@@ -421,14 +423,18 @@ const printCold = (
         ms(wall.median),
         ratio(total.median, hello.median),
         ratio(total.median, bolt.median),
+        ratio(total.median, stubbed.median),
         coldCase.request,
       ]),
     ])
   );
+  print(
+    "The targets compare with bolt-minimal as Slack's Lambda guide builds it (all of Bolt, the production esbuild settings): keeping Bolt's unused receivers out of our bundle is what the issue asks of us, so the baseline keeps them. bolt-minimal-stubbed applies our alias to it too: the stricter comparison, printed as context."
+  );
   const floor = init('bolt-dynamo-write');
   if (floor.count > 0) {
     print(
-      `bolt-minimal answers without any I/O. Every request of ours records something first; bolt-dynamo-write (the same app writing one DynamoDB item before it acknowledges) shows what that alone costs: ${ms(floor.median)} = ${ratio(floor.median, bolt.median)} bolt-minimal. Our functions against that floor: ${rows
+      `bolt-minimal-stubbed answers without any I/O. Every request of ours records something first; bolt-dynamo-write (the same app writing one DynamoDB item before it acknowledges) shows what that alone costs: ${ms(floor.median)} = ${ratio(floor.median, stubbed.median)} bolt-minimal-stubbed. Our functions against that floor: ${rows
         .filter(({ coldCase }) => coldCase.group === 'function')
         .map(({ coldCase, total }) => `${coldCase.name} ${ratio(total.median, floor.median)}`)
         .join(', ')}.`
@@ -439,7 +445,7 @@ const printCold = (
     if (value.count === 0) continue;
     targets.push({
       name: `cold init ${name} ≤ 1.0× bolt-minimal (median)`,
-      measured: `${ms(value.median)} = ${ratio(value.median, bolt.median)}`,
+      measured: `${ms(value.median)} = ${ratio(value.median, bolt.median)} (${ratio(value.median, stubbed.median)} stubbed)`,
       limit: `≤ ${ms(bolt.median)}`,
       pass: value.median <= bolt.median,
     });
@@ -448,7 +454,7 @@ const printCold = (
   if (notify.count > 0) {
     targets.push({
       name: 'cold init notify ≤ 1.5× bolt-minimal (median)',
-      measured: `${ms(notify.median)} = ${ratio(notify.median, bolt.median)}`,
+      measured: `${ms(notify.median)} = ${ratio(notify.median, bolt.median)} (${ratio(notify.median, stubbed.median)} stubbed)`,
       limit: `≤ ${ms(1.5 * bolt.median)}`,
       pass: notify.median <= 1.5 * bolt.median,
     });

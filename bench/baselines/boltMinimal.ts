@@ -3,7 +3,8 @@ import { App, AwsLambdaReceiver } from '@slack/bolt';
 /**
  * Baseline 2: the minimal Bolt app Slack's own Lambda guide shows — an `AwsLambdaReceiver`, an App
  * built at module scope and one action listener that only acknowledges — bundled with the
- * production esbuild settings. `botId`/`botUserId` are given so Bolt never calls `auth.test`
+ * production esbuild settings (as `bolt-minimal` without, and as `bolt-minimal-stubbed` with,
+ * serverless.yml's alias). `botId`/`botUserId` are given so Bolt never calls `auth.test`
  * (the same as our slack function), and the Web API base URL is the loopback Slack server's.
  */
 const receiver = new AwsLambdaReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET ?? '' });
