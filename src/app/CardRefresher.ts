@@ -1,4 +1,3 @@
-import { SlackCallError } from '../domain/errors';
 import type { CardRenderer } from '../ports/CardRenderer';
 import type { Clock } from '../ports/Clock';
 import {
@@ -222,12 +221,17 @@ export class CardRefresher {
       if (!(await store.claimRender(key, card.lastRenderedAt, clock.now()))) continue;
       const { version, message } = await load();
       try {
-        await slack.updateMessage(card.channel, card.ts, message);
+        if (mode === 'defer') {
+          // Refused despite the budget (edits of people's actions share Slack's limit): try again
+          // when Slack says, without waiting here.
+          const sent = await slack.tryUpdateMessage(card.channel, card.ts, message);
+          if ('rateLimited' in sent) return this.#defer(key, via, sent.retryAfterMs);
+        } else {
+          await slack.updateMessage(card.channel, card.ts, message);
+        }
       } catch (error) {
         if (findingId !== undefined)
           await recordSlackFailure(store, findingId, 'chat.update', error, clock.now());
-        // Rate limited despite the budget (edits of people's actions share Slack's limit): try later.
-        if (mode === 'defer' && isRateLimited(error)) return this.#defer(key, via, intervalMs);
         throw error;
       }
       await store.markRendered(key, version);
@@ -287,6 +291,3 @@ export class CardRefresher {
     return deferral;
   }
 }
-
-const isRateLimited = (error: unknown): boolean =>
-  error instanceof SlackCallError && error.slackError === 'ratelimited';

@@ -127,10 +127,12 @@ export class FindingNotifier {
       },
       { once: fresh }
     );
-    // A stale version changes nothing. A duplicate still goes on: the delivery it repeats may
-    // have failed half-way (Slack down), and finishing that work is idempotent.
+    // A duplicate still goes on: the delivery it repeats may have failed half-way (Slack down),
+    // and finishing that work is idempotent. A stale version changes nothing, but it may be the
+    // retry of a delivery that failed before Slack showed what newer deliveries recorded (they
+    // relied on it): it finishes that.
     const shown =
-      outcome === 'stale' ? Promise.resolve(undefined) : this.#show(record, route.post, fresh);
+      outcome === 'stale' ? this.#catchUp(record) : this.#show(record, route.post, fresh);
     // The audit entry and the card are independent once the finding is saved: written at once,
     // and both finished (or failed) before the delivery ends.
     const [audit, show] = await Promise.allSettled([audited, shown]);
@@ -257,7 +259,7 @@ export class FindingNotifier {
       });
       const placement: Placement = { kind: 'digest', digestKey };
       await store.setPlacement(findingId, placement);
-      logger.info('posting budget exhausted: finding gathered into the digest', {
+      logger.info('finding gathered into the digest (posting budget spent or Slack said 429)', {
         findingId,
         digestKey,
       });
@@ -286,6 +288,25 @@ export class FindingNotifier {
         );
       throw error;
     }
+  }
+
+  /**
+   * Brings Slack up to the recorded state of an already placed finding, without changing it: the
+   * digest is posted if nobody could, and a card or digest that shows an older version is edited
+   * (or queued). Costs nothing more than the reads when all is shown.
+   */
+  async #catchUp(record: FindingRecord): Promise<undefined> {
+    const { placement } = record;
+    if (placement?.kind === 'card') {
+      await this.#cards.refresh(record.finding.id, { defer: true, known: { record } });
+    } else if (placement?.kind === 'digest') {
+      const card = await this.#ensureDigestPosted(placement.digestKey);
+      await this.#cards.refresh(record.finding.id, {
+        defer: true,
+        known: { record, ...(card === undefined ? {} : { card }) },
+      });
+    }
+    return undefined;
   }
 
   /** Posts the digest unless it is posted; returns its card when it was posted already. */

@@ -100,7 +100,10 @@ export const createWorkerHandler = async (
   const token = await resolveSecret(config.slack.botToken, 'SLACK_BOT_TOKEN', createSsmClient);
   const dynamo = createDynamoClient();
   const store = new DynamoFindingStore({ client: dynamo, tableName: config.tableName });
-  const slack = new WebApiSlackGateway(createSlackClient(config, token));
+  // Queued card edits take 429s back and queue themselves again instead of waiting.
+  const slack = new WebApiSlackGateway(createSlackClient(config, token), {
+    refusingRateLimits: createSlackClient(config, token, { rateLimited: 'refuse' }),
+  });
   const responses = new FetchResponseUrlClient({
     apiUrl: config.slack.apiUrl,
     timeoutMs: config.slack.timeoutMs,

@@ -20,6 +20,15 @@ export interface SlackGateway {
   ): Promise<{ ts: string } | { rateLimited: true; retryAfterMs: number }>;
   /** Replaces the content of an existing message. */
   updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  /**
+   * Replaces the content of an existing message unless Slack answers 429: then nothing changes and
+   * the wait Slack asked for is returned at once, for an edit that can be queued instead.
+   */
+  tryUpdateMessage(
+    channel: string,
+    ts: string,
+    message: SlackMessage
+  ): Promise<{ updated: true } | { rateLimited: true; retryAfterMs: number }>;
   /** Shows a message to one user only. */
   postEphemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
   /** Uploads a text file (e.g. a Markdown report) into a channel, in a thread when `threadTs` is given. */

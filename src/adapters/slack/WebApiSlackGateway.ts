@@ -22,6 +22,15 @@ export const slackErrorCode = (error: unknown): string => {
   return code ?? (error instanceof Error ? error.message : 'unknown_error');
 };
 
+/** A 429 handed back by the refusing client as the wait Slack asked for; anything else rethrown. */
+const refusedWith = (error: unknown): { rateLimited: true; retryAfterMs: number } => {
+  const cause = (error as SlackCallError).cause as { code?: string; retryAfter?: number };
+  if (cause?.code === ErrorCode.RateLimitedError) {
+    return { rateLimited: true, retryAfterMs: (cause.retryAfter ?? 1) * 1000 };
+  }
+  throw error;
+};
+
 /**
  * {@link SlackGateway} on the real `@slack/web-api` client. The client is configured by the
  * composition root (bounded retries that honour Retry-After, a per-call timeout).
@@ -32,7 +41,7 @@ export class WebApiSlackGateway implements SlackGateway {
 
   /**
    * @param options.refusingRateLimits - a client built to hand 429s back (`rejectRateLimitedCalls`)
-   *   for {@link tryPostMessage}; without it that call waits like the others
+   *   for {@link tryPostMessage} and {@link tryUpdateMessage}; without it they wait like the others
    */
   public constructor(client: WebClient, options: { refusingRateLimits?: WebClient } = {}) {
     this.#client = client;
@@ -54,11 +63,22 @@ export class WebApiSlackGateway implements SlackGateway {
     try {
       return await this.#post(this.#refusing, channel, message);
     } catch (error) {
-      const retryAfter = (error as SlackCallError).cause as { code?: string; retryAfter?: number };
-      if (retryAfter?.code === ErrorCode.RateLimitedError) {
-        return { rateLimited: true, retryAfterMs: (retryAfter.retryAfter ?? 1) * 1000 };
-      }
-      throw error;
+      return refusedWith(error);
+    }
+  }
+
+  public async tryUpdateMessage(
+    channel: string,
+    ts: string,
+    message: SlackMessage
+  ): Promise<{ updated: true } | { rateLimited: true; retryAfterMs: number }> {
+    try {
+      await this.#call('chat.update', () =>
+        this.#refusing.chat.update({ channel, ts, text: message.text, blocks: message.blocks })
+      );
+      return { updated: true };
+    } catch (error) {
+      return refusedWith(error);
     }
   }
 

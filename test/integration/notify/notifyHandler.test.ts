@@ -68,6 +68,8 @@ describe('Handler: notify', () => {
 
   let queued: QueuedMessage[];
   let sqsDown = false;
+  /** Runs once, inside the next SendMessage, before SQS answers (to interleave a delivery). */
+  let beforeNextSend: (() => Promise<unknown>) | undefined;
   /** Delivers the queued jobs to the real worker once their delay is over, as SQS would. */
   const drainQueue = async (): Promise<void> => {
     const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
@@ -92,10 +94,14 @@ describe('Handler: notify', () => {
     handlers = [];
     queued = [];
     sqsDown = false;
+    beforeNextSend = undefined;
     sqs.reset();
     sqs
       .on(SendMessageCommand)
-      .callsFake((input: { MessageBody: string; DelaySeconds?: number }) => {
+      .callsFake(async (input: { MessageBody: string; DelaySeconds?: number }) => {
+        const hook = beforeNextSend;
+        beforeNextSend = undefined;
+        if (hook) await hook();
         if (sqsDown) throw new Error('SQS unavailable');
         const delaySeconds = input.DelaySeconds ?? 0;
         queued.push({
@@ -448,6 +454,65 @@ describe('Handler: notify', () => {
       expect(JSON.parse(queued[0]?.body ?? '{}')).toMatchObject({ findingId: BRUTE_FORCE_ID });
     });
 
+    it('finishes an edit a failed delivery left behind when that delivery is retried', async () => {
+      // Prepare
+      await start({ CARD_UPDATE_INTERVAL_SECONDS: '2' });
+      await notify(fixture(BRUTE_FORCE));
+      const v2 = fixture(BRUTE_FORCE_UPDATE);
+      const v3 = fixture(BRUTE_FORCE_UPDATE);
+      v3.id = 'update-v3';
+      (v3.detail.service as { count: number }).count = 500;
+      // v2 marks the card for a queued edit; v3 arrives meanwhile and relies on that mark; then
+      // SQS refuses v2's job, so v2 withdraws the mark and fails.
+      sqsDown = true;
+      let v3Result: unknown;
+      beforeNextSend = async () => {
+        v3Result = await notify(v3);
+      };
+
+      // Act
+      const v2Failure = await notify(v2).catch((error: unknown) => error);
+      sqsDown = false;
+      const retried = await notify(v2);
+      await drainQueue();
+
+      // Assess
+      expect(v2Failure).toBeInstanceOf(EnqueueError);
+      expect(v3Result).toMatchObject({ outcome: 'updated', placement: 'card' });
+      expect(retried).toMatchObject({ outcome: 'stale' });
+      expect(blocksText(bot.slack.okCallsTo('chat.update').at(-1)?.body ?? {})).toContain('500');
+      const card = await store().getCard(`FINDING#${BRUTE_FORCE_ID}`);
+      expect(card?.renderedVersion).toBe(card?.version);
+    });
+
+    it('posts a digest a failed delivery could not, when that delivery is retried', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001', SLACK_RETRIES: '0' });
+      await notify(distinctFinding(1));
+      const first = distinctFinding(2);
+      const again = distinctFinding(2);
+      again.id = 'storm-event-2-again';
+      (again.detail.service as { count: number }).count = 99;
+      bot.slack.failNext('chat.postMessage', { status: 503 });
+
+      // Act
+      const failure = await notify(first).catch((error: unknown) => error);
+      // A re-publication whose digest entry reads the same changes nothing shown...
+      const republished = await notify(again);
+      // ...so the digest is posted by the retry of the delivery that failed.
+      const retried = await notify(first);
+
+      // Assess
+      expect(failure).toBeInstanceOf(SlackCallError);
+      expect(republished).toMatchObject({ outcome: 'updated', placement: 'digest' });
+      expect(retried).toMatchObject({ outcome: 'stale' });
+      const digests = bot.slack
+        .okCallsTo('chat.postMessage')
+        .filter((call) => blocksText(call.body).includes('in one minute'));
+      expect(digests).toHaveLength(1);
+      expect(blocksText(digests[0]?.body ?? {})).toContain(String(again.detail.id));
+    });
+
     it('gathers a finding into the digest when Slack refuses its own card with 429', async () => {
       // Prepare
       await start();
@@ -464,20 +529,23 @@ describe('Handler: notify', () => {
       expect(blocksText(posts[1]?.body ?? {})).toContain('1 finding in one minute');
     });
 
-    it('queues an edit refused with 429 again instead of failing the delivery', async () => {
+    it('queues an edit refused with 429 again instead of waiting or failing', async () => {
       // Prepare
-      await start({ SLACK_RETRIES: '0' });
+      await start({ SLACK_RETRIES: '3' });
       await notify(fixture(BRUTE_FORCE));
       bot.slack.failNext('chat.update', { status: 429, retryAfter: 1 });
 
       // Act
       const result = await notify(fixture(BRUTE_FORCE_UPDATE));
-      const deferred = queued.length;
+      const editsDuringDelivery = bot.slack.callsTo('chat.update').map((call) => call.status);
+      const deferred = queued.map((message) => message.delaySeconds);
       await drainQueue();
 
       // Assess
+      // The delivery neither waited out Retry-After nor retried: it queued the edit for then.
       expect(result).toMatchObject({ outcome: 'updated', placement: 'card' });
-      expect(deferred).toBe(1);
+      expect(editsDuringDelivery).toStrictEqual([429]);
+      expect(deferred).toStrictEqual([1]);
       expect(bot.slack.callsTo('chat.update').map((call) => call.status)).toStrictEqual([429, 200]);
       expect(blocksText(bot.slack.okCallsTo('chat.update')[0]?.body ?? {})).toContain('412');
     });
