@@ -10,6 +10,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -67,6 +68,13 @@ const quotaUpdate = (quota: { name: string; bucket: string; cap: number }): Item
 const isTransactionConditionFailure = (error: unknown): boolean =>
   error instanceof TransactionCanceledException &&
   (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed');
+
+const isTransactionConflict = (error: unknown): boolean =>
+  error instanceof TransactionCanceledException &&
+  (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+
+/** Attempts of a transaction cancelled by a conflicting one (see `#transact`). */
+const TRANSACTION_ATTEMPTS = 4;
 
 /** The identifier GSI `byResource` indexes a finding under. */
 const resourceKey = (finding: Finding): string => {
@@ -178,23 +186,20 @@ export class DynamoFindingStore implements FindingStore {
     const transition = this.#transitionUpdate(input.findingId, input.area, input);
     if (transition === undefined || (input.quota !== undefined && input.quota.cap < 1))
       return false;
-    try {
-      await this.#db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            ...this.#auditPuts(input.findingId, input.audit),
-            { Update: { ...transition, TableName: this.#table } },
-            ...(input.quota === undefined
-              ? []
-              : [{ Update: { ...quotaUpdate(input.quota), TableName: this.#table } }]),
-          ],
-        })
-      );
-      return true;
-    } catch (error) {
-      if (isTransactionConditionFailure(error)) return false;
-      throw new StoreError('recording the request failed', { cause: error });
-    }
+    // A conflict that outlasts the retries is answered like a failed condition: nothing was
+    // written, and the step-by-step path finds out what holds.
+    const outcome = await this.#transact(
+      [
+        ...this.#auditPuts(input.findingId, input.audit),
+        { Update: { ...transition, TableName: this.#table } },
+        ...(input.quota === undefined
+          ? []
+          : [{ Update: { ...quotaUpdate(input.quota), TableName: this.#table } }]),
+      ],
+      'recording the request',
+      { conflict: 'condition-failed' }
+    );
+    return outcome === 'written';
   }
 
   /** The conditional update behind {@link transitionAction}; undefined when nothing can match. */
@@ -322,58 +327,52 @@ export class DynamoFindingStore implements FindingStore {
     item: DigestItem;
   }): Promise<boolean> {
     const { item } = input;
-    try {
-      // One transaction: the entry and the digest's version move together, or not at all.
-      await this.#db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.#table,
-                Item: { pk: input.digestKey, sk: `ITEM#${item.findingId}`, ...item },
-                // A re-published finding whose entry reads the same changes nothing shown.
-                ConditionExpression:
-                  'attribute_not_exists(pk) OR #type <> :type OR #severity <> :severity OR #resource <> :resource OR #title <> :title',
-                ExpressionAttributeNames: {
-                  '#type': 'type',
-                  '#severity': 'severity',
-                  '#resource': 'resource',
-                  '#title': 'title',
-                },
-                ExpressionAttributeValues: {
-                  ':type': item.type,
-                  ':severity': item.severity,
-                  ':resource': item.resource,
-                  ':title': item.title,
-                },
-              },
+    // One transaction: the entry and the digest's version move together, or not at all.
+    const outcome = await this.#transact(
+      [
+        {
+          Put: {
+            TableName: this.#table,
+            Item: { pk: input.digestKey, sk: `ITEM#${item.findingId}`, ...item },
+            // A re-published finding whose entry reads the same changes nothing shown.
+            ConditionExpression:
+              'attribute_not_exists(pk) OR #type <> :type OR #severity <> :severity OR #resource <> :resource OR #title <> :title',
+            ExpressionAttributeNames: {
+              '#type': 'type',
+              '#severity': 'severity',
+              '#resource': 'resource',
+              '#title': 'title',
             },
-            {
-              Update: {
-                TableName: this.#table,
-                Key: { pk: input.digestKey, sk: STATE },
-                UpdateExpression: [
-                  'SET channel = if_not_exists(channel, :ch), minuteStart = if_not_exists(minuteStart, :m),',
-                  'renderedVersion = if_not_exists(renderedVersion, :zero),',
-                  'lastRenderedAt = if_not_exists(lastRenderedAt, :zero)',
-                  'ADD version :one',
-                ].join(' '),
-                ExpressionAttributeValues: {
-                  ':ch': input.channel,
-                  ':m': input.minuteStart,
-                  ':zero': 0,
-                  ':one': 1,
-                },
-              },
+            ExpressionAttributeValues: {
+              ':type': item.type,
+              ':severity': item.severity,
+              ':resource': item.resource,
+              ':title': item.title,
             },
-          ],
-        })
-      );
-      return true;
-    } catch (error) {
-      if (isTransactionConditionFailure(error)) return false;
-      throw new StoreError('adding to the digest failed', { cause: error });
-    }
+          },
+        },
+        {
+          Update: {
+            TableName: this.#table,
+            Key: { pk: input.digestKey, sk: STATE },
+            UpdateExpression: [
+              'SET channel = if_not_exists(channel, :ch), minuteStart = if_not_exists(minuteStart, :m),',
+              'renderedVersion = if_not_exists(renderedVersion, :zero),',
+              'lastRenderedAt = if_not_exists(lastRenderedAt, :zero)',
+              'ADD version :one',
+            ].join(' '),
+            ExpressionAttributeValues: {
+              ':ch': input.channel,
+              ':m': input.minuteStart,
+              ':zero': 0,
+              ':one': 1,
+            },
+          },
+        },
+      ],
+      'adding to the digest'
+    );
+    return outcome === 'written';
   }
 
   public async getDigest(digestKey: string): Promise<DigestState | undefined> {
@@ -452,17 +451,17 @@ export class DynamoFindingStore implements FindingStore {
     options: { once?: boolean } = {}
   ): Promise<'appended' | 'duplicate'> {
     const [put, marker] = this.#auditPuts(findingId, entry);
-    try {
-      if (options.once) {
+    if (options.once) {
+      try {
         await this.#db.send(new PutCommand(put.Put));
-      } else {
-        await this.#db.send(new TransactWriteCommand({ TransactItems: [put, marker] }));
+        return 'appended';
+      } catch (error) {
+        if (isConditionFailure(error)) return 'duplicate';
+        throw new StoreError('appending to the audit stream failed', { cause: error });
       }
-      return 'appended';
-    } catch (error) {
-      if (isTransactionConditionFailure(error) || isConditionFailure(error)) return 'duplicate';
-      throw new StoreError('appending to the audit stream failed', { cause: error });
     }
+    const outcome = await this.#transact([put, marker], 'appending to the audit stream');
+    return outcome === 'written' ? 'appended' : 'duplicate';
   }
 
   /** The two writes of one audit entry: the entry, and the marker that makes it unique. */
@@ -503,6 +502,35 @@ export class DynamoFindingStore implements FindingStore {
       ExpressionAttributeValues: { ':pk': findingPk(findingId), ':audit': 'AUDIT#' },
     });
     return items.map(toAuditEntry);
+  }
+
+  /**
+   * One TransactWriteItems: 'condition-failed' when a condition did not hold (nothing written).
+   * Concurrent transactions on the same item (a storm's digest, a finding being tapped while it is
+   * updated) cancel each other with TransactionConflict, which the SDK does not retry: retried here
+   * a few times with jitter, then thrown (or answered as `options.conflict`).
+   */
+  async #transact(
+    items: NonNullable<TransactWriteCommandInput['TransactItems']>,
+    what: string,
+    options: { conflict?: 'condition-failed' } = {}
+  ): Promise<'written' | 'condition-failed'> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
+        return 'written';
+      } catch (error) {
+        if (isTransactionConditionFailure(error)) return 'condition-failed';
+        if (!isTransactionConflict(error)) {
+          throw new StoreError(`${what} failed`, { cause: error });
+        }
+        if (attempt >= TRANSACTION_ATTEMPTS) {
+          if (options.conflict !== undefined) return options.conflict;
+          throw new StoreError(`${what} failed: conflicting writes`, { cause: error });
+        }
+        await new Promise((resolve) => setTimeout(resolve, attempt * (10 + Math.random() * 40)));
+      }
+    }
   }
 
   async #get(pk: string, sk: string): Promise<Item | undefined> {
