@@ -52,7 +52,7 @@ export interface Config {
   cardUpdateIntervalMs: number;
   /**
    * Card edits caused by re-published findings, across the workspace (Slack allows about 50
-   * `chat.update` a minute): the rest wait in the work queue. @default 40 per minute, burst 20
+   * `chat.update` a minute): the rest wait in the work queue. @default 40 per minute, burst 5
    */
   editBudget: { perSecond: number; burst: number };
   /** Skip GuardDuty findings that arrive through Security Hub (GuardDuty is ingested directly). @default true */
@@ -267,11 +267,14 @@ const investigationConfig = (env: Env): InvestigationConfig => {
   };
 };
 
-/** CARD_EDITS_PER_MINUTE as a token bucket holding half a minute's worth. */
+/**
+ * CARD_EDITS_PER_MINUTE as a token bucket with a small burst (an eighth of a minute's worth), so
+ * that even the first minute of a storm, burst included, stays under Slack's ~50 edits a minute.
+ */
 const editBudget = (env: Env): { perSecond: number; burst: number } => {
   const perMinute = positiveNumber(env, 'CARD_EDITS_PER_MINUTE', 40);
   if (perMinute < 1) throw new ConfigError('CARD_EDITS_PER_MINUTE', 'must be at least 1');
-  return { perSecond: perMinute / 60, burst: Math.max(1, Math.floor(perMinute / 2)) };
+  return { perSecond: perMinute / 60, burst: Math.max(1, Math.floor(perMinute / 8)) };
 };
 
 /** The work queue URL, for the functions that need it. */

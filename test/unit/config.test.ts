@@ -34,7 +34,7 @@ describe('Function: loadConfig', () => {
       minPostSeverity: 'Low',
       postBudget: { perSecond: 1, burst: 5 },
       cardUpdateIntervalMs: 5000,
-      editBudget: { perSecond: 40 / 60, burst: 20 },
+      editBudget: { perSecond: 40 / 60, burst: 5 },
       skipSecurityHubGuardDuty: true,
       tableName: 'bot-table',
       queueUrl: undefined,
