@@ -100,8 +100,18 @@ export const notifyCase = (name: string, group: ColdCase['group'], bundle: strin
   },
 });
 
+/** A Bolt baseline answering a signed button tap, then the same tap again (warm). */
+const boltCase = (deps: ColdCaseDeps, name: string, label: string, what: string): ColdCase => ({
+  name,
+  group: 'baseline',
+  bundle: bundleFile(deps, name),
+  request: `signed block_actions: ${what} (then once more, warm)`,
+  prepare: async (run) => [buttonEvent(findingId(label, run)), buttonEvent(findingId(label, run))],
+  check: async (result) => httpOk(result),
+});
+
 /**
- * The cold cases: the two baselines, each function answering its first real request, with fresh
+ * The cold cases: the baselines, each function answering its first real request, with fresh
  * state per run wherever the request changes state.
  */
 export const coldCases = (deps: ColdCaseDeps): ColdCase[] => [
@@ -113,39 +123,9 @@ export const coldCases = (deps: ColdCaseDeps): ColdCase[] => [
     prepare: async () => [slashCommandEvent('help')],
     check: async (result) => httpOk(result),
   },
-  {
-    name: 'bolt-minimal',
-    group: 'baseline',
-    bundle: bundleFile(deps, 'bolt-minimal'),
-    request: 'signed block_actions, ack only (then once more, warm)',
-    prepare: async (run) => [
-      buttonEvent(findingId('coldbolt', run)),
-      buttonEvent(findingId('coldbolt', run)),
-    ],
-    check: async (result) => httpOk(result),
-  },
-  {
-    name: 'bolt-minimal-stubbed',
-    group: 'baseline',
-    bundle: bundleFile(deps, 'bolt-minimal-stubbed'),
-    request: 'signed block_actions, ack only (then once more, warm)',
-    prepare: async (run) => [
-      buttonEvent(findingId('coldstub', run)),
-      buttonEvent(findingId('coldstub', run)),
-    ],
-    check: async (result) => httpOk(result),
-  },
-  {
-    name: 'bolt-dynamo-write',
-    group: 'baseline',
-    bundle: bundleFile(deps, 'bolt-dynamo-write'),
-    request: 'signed block_actions: one PutItem, then ack (then once more, warm)',
-    prepare: async (run) => [
-      buttonEvent(findingId('colddyn', run)),
-      buttonEvent(findingId('colddyn', run)),
-    ],
-    check: async (result) => httpOk(result),
-  },
+  boltCase(deps, 'bolt-minimal', 'coldbolt', 'ack only'),
+  boltCase(deps, 'bolt-minimal-stubbed', 'coldstub', 'ack only'),
+  boltCase(deps, 'bolt-dynamo-write', 'colddyn', 'one PutItem, then ack'),
   slackHelpCase('slack /guardduty help', 'function', bundleFile(deps, 'slack')),
   {
     name: 'slack Isolate tap',

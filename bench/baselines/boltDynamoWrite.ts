@@ -1,5 +1,5 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { App, AwsLambdaReceiver } from '@slack/bolt';
+import { minimalBoltApp } from './boltApp';
 
 /**
  * Baseline 3 (context, not a target): the minimal Bolt app whose one action listener writes one
@@ -8,15 +8,7 @@ import { App, AwsLambdaReceiver } from '@slack/bolt';
  * so this is the floor for "answer the first request" with the AWS SDK v3 in the bundle: its
  * load, its first-call setup (credentials, endpoint rules, signing) and one round trip.
  */
-const receiver = new AwsLambdaReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET ?? '' });
-
-const app = new App({
-  token: process.env.SLACK_BOT_TOKEN ?? '',
-  receiver,
-  botId: process.env.SLACK_BOT_ID ?? '',
-  botUserId: process.env.SLACK_BOT_USER_ID ?? '',
-  clientOptions: { slackApiUrl: process.env.SLACK_API_URL ?? 'https://slack.com/api/' },
-});
+const { app, receiver } = minimalBoltApp();
 
 const dynamo = new DynamoDBClient({ maxAttempts: 5 });
 

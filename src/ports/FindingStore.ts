@@ -121,6 +121,19 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+/** A person's request as {@link FindingStore.recordIntent} records it. */
+export interface IntentInput {
+  findingId: string;
+  /** The action's area on the finding, e.g. `isolation`. */
+  area: string;
+  /** The statuses the request may start from (`null`: no state yet). */
+  from: readonly (string | null)[];
+  to: ActionState;
+  audit: AuditEntry;
+  /** One use of a capped resource, e.g. isolations per hour. */
+  quota?: { name: string; bucket: string; cap: number };
+}
+
 /** Persistence for findings, cards, posting budgets and the audit stream. */
 export interface FindingStore {
   /**
@@ -153,14 +166,7 @@ export interface FindingStore {
    * {@link takeQuota}). All or nothing: false, writing nothing, when any condition fails (the state
    * moved, the quota is full, the entry exists), so the caller can find out which step by step.
    */
-  recordIntent(input: {
-    findingId: string;
-    area: string;
-    from: readonly (string | null)[];
-    to: ActionState;
-    audit: AuditEntry;
-    quota?: { name: string; bucket: string; cap: number };
-  }): Promise<boolean>;
+  recordIntent(input: IntentInput): Promise<boolean>;
 
   /**
    * Counts one use of a capped resource in a time bucket (e.g. isolations per hour). Returns false,

@@ -24,6 +24,7 @@ import type {
   DigestState,
   FindingRecord,
   FindingStore,
+  IntentInput,
   Placement,
   SaveOutcome,
   TokenBudget,
@@ -175,14 +176,7 @@ export class DynamoFindingStore implements FindingStore {
     return update === undefined ? false : this.#conditionalUpdate(update);
   }
 
-  public async recordIntent(input: {
-    findingId: string;
-    area: string;
-    from: readonly (string | null)[];
-    to: ActionState;
-    audit: AuditEntry;
-    quota?: { name: string; bucket: string; cap: number };
-  }): Promise<boolean> {
+  public async recordIntent(input: IntentInput): Promise<boolean> {
     const transition = this.#transitionUpdate(input.findingId, input.area, input);
     if (transition === undefined || (input.quota !== undefined && input.quota.cap < 1))
       return false;
