@@ -177,9 +177,11 @@ export class FindingNotifier {
     const placedBefore = placement === record.placement;
     const known = placedBefore
       ? { record, ...(digestCard === undefined ? {} : { card: digestCard }) }
-      : digestCard === undefined
-        ? undefined
-        : { record: { ...record, placement }, card: digestCard };
+      : digestCard !== undefined
+        ? { record: { ...record, placement }, card: digestCard }
+        : placement.kind === 'card'
+          ? await this.#knownAfterPost(findingId)
+          : undefined;
     await this.#cards.refresh(findingId, {
       defer: true,
       ...(known === undefined ? {} : { known }),
@@ -214,10 +216,12 @@ export class FindingNotifier {
       // High and Critical findings always get their own card; the budget only gathers the rest.
       const mustPost = isAtLeast(record.finding.severity, 'High');
       if (hasToken || mustPost) {
-        const latest = await this.#latest(findingId);
+        // Rendered from the record as saved: a version saved since is shown by the refresh that
+        // follows the post (its delivery found the finding unplaced and left the card to us).
+        const latest = record;
         const placement: Placement = { kind: 'card' };
         // An earlier attempt may have posted the card and died before recording its placement
-        // (the card is stored with the finding, so the read above tells).
+        // (the card is stored with the finding, so the record tells).
         if (latest.card?.ts !== undefined) {
           await store.setPlacement(findingId, placement);
           return placement;
@@ -331,10 +335,10 @@ export class FindingNotifier {
     }
   }
 
-  async #latest(findingId: string): Promise<FindingRecord> {
+  /** The finding (and its own card) as stored after this delivery posted the card: one read. */
+  async #knownAfterPost(findingId: string): Promise<{ record: FindingRecord } | undefined> {
     const record = await this.#deps.store.getFinding(findingId);
-    if (!record) throw new Error(`finding ${findingId} vanished from the store`);
-    return record;
+    return record === undefined ? undefined : { record };
   }
 
   async #audit(findingId: string, entry: AuditEntry): Promise<void> {

@@ -591,6 +591,32 @@ describe('Handler: notify', () => {
       expect(failures.map((entry) => entry.detail?.method)).toStrictEqual(['chat.postMessage']);
     });
 
+    it('shows a version saved while the card was being posted', async () => {
+      // Prepare
+      await start();
+      const high = fixture(BRUTE_FORCE);
+      high.detail.severity = 8;
+      const newer = fixture(BRUTE_FORCE_UPDATE);
+      newer.detail.severity = 8;
+      // The post waits out a 429 for a second: the update arrives meanwhile, finds the finding
+      // being placed by the first delivery and leaves the card to it.
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+
+      // Act
+      const first = notify(high);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const second = await notify(newer);
+      await first;
+
+      // Assess
+      expect(second).toMatchObject({ outcome: 'updated' });
+      expect((second as { placement?: string }).placement).toBeUndefined();
+      expect(blocksText(bot.slack.okCallsTo('chat.postMessage')[0]?.body ?? {})).toContain('37');
+      expect(blocksText(bot.slack.okCallsTo('chat.update').at(-1)?.body ?? {})).toContain('412');
+      const card = await store().getCard(`FINDING#${BRUTE_FORCE_ID}`);
+      expect(card?.renderedVersion).toBe(card?.version);
+    });
+
     it('surfaces invalid_auth as a Slack call error without retrying', async () => {
       // Prepare
       await start();
