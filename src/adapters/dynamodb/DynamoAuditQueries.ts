@@ -1,12 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { StoreError } from '../../domain/errors';
 import { resourceLabel } from '../../domain/Finding';
 import type { AuditEntry, FindingRecord, Placement } from '../../ports/FindingStore';
+import { documentClientFor } from './documentClient';
 import { type Item, toAuditEntry, toRecord } from './itemMappers';
 
 /** A time window, ISO-8601 bounds, both inclusive; either may be left open. */
@@ -73,9 +74,7 @@ export class DynamoAuditQueries {
    *   default: DynamoDB's 1 MB pages
    */
   public constructor(options: { client: DynamoDBClient; tableName: string; pageSize?: number }) {
-    this.#db = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.#db = documentClientFor(options.client);
     this.#table = options.tableName;
     this.#pageSize = options.pageSize;
   }

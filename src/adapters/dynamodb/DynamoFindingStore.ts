@@ -1,10 +1,6 @@
+import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -31,16 +27,13 @@ import type {
   TokenGrant,
 } from '../../ports/FindingStore';
 import { REFRESH_SKEW_MS } from '../../ports/FindingStore';
+import { documentClientFor, isConditionFailure } from './documentClient';
 import { type Item, num, toAuditEntry, toCard, toRecord } from './itemMappers';
 
 const STATE = 'STATE';
 const findingPk = (findingId: string): string => `FINDING#${findingId}`;
 // A lost race means another invocation took a token: someone always progresses, so retry generously.
 const OPTIMISTIC_RETRIES = 100;
-
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
 /** A conditional PutItem of an audit item, alone or inside a transaction. */
 interface AuditPut {
@@ -96,9 +89,7 @@ export class DynamoFindingStore implements FindingStore {
   readonly #table: string;
 
   public constructor(options: { client: DynamoDBClient; tableName: string }) {
-    this.#db = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.#db = documentClientFor(options.client);
     this.#table = options.tableName;
   }
 

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   UpdateCommand,
   type UpdateCommandInput,
@@ -16,15 +16,12 @@ import {
   type Requester,
 } from '../../domain/isolation';
 import type { IsolationStateStore, LeaseResult } from '../../ports/Containment';
+import { documentClientFor, isConditionFailure } from './documentClient';
 
 const SK = 'ISOLATION';
 const key = (findingId: string) => ({ pk: `FINDING#${findingId}`, sk: SK });
 
 type Item = Record<string, unknown>;
-
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
 /** The identity of an isolation, written with the original state and never changed. */
 interface Meta {
@@ -52,9 +49,7 @@ export class DynamoIsolationStateStore implements IsolationStateStore {
   readonly #table: string;
 
   public constructor(options: { client: DynamoDBClient; tableName: string }) {
-    this.#db = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.#db = documentClientFor(options.client);
     this.#table = options.tableName;
   }
 
