@@ -148,7 +148,6 @@ export class FindingNotifier {
     fresh: boolean
   ): Promise<Placement | undefined> {
     const { store } = this.#deps;
-    const findingId = record.finding.id;
     let placement = record.placement;
     if (placement === undefined || placement.kind === 'record-only') {
       if (!post) {
@@ -168,12 +167,21 @@ export class FindingNotifier {
       });
       if (!changed) return placement;
     }
+    await this.#upToDate(record, placement);
+    return placement;
+  }
+
+  /**
+   * Posts the digest if nobody has, and brings the card or digest showing the finding up to its
+   * recorded state. Never waits on Slack: an edit that cannot happen now is queued for when it can.
+   */
+  async #upToDate(record: FindingRecord, placement: Placement): Promise<void> {
+    const findingId = record.finding.id;
     const digestCard =
       placement.kind === 'digest' ? await this.#ensureDigestPosted(placement.digestKey) : undefined;
-    // Never waits on Slack: an edit that cannot happen now is queued for when it can. What was just
-    // read or written saves the first round's reads: the record holds the finding's own card too
-    // (unless this delivery placed the finding just now: then the card was written after the
-    // record), and the digest's card was read just above.
+    // What was just read or written saves the first round's reads: the record holds the finding's
+    // own card too (unless this delivery placed the finding just now: then the card was written
+    // after the record), and the digest's card was read just above.
     const placedBefore = placement === record.placement;
     const known = placedBefore
       ? { record, ...(digestCard === undefined ? {} : { card: digestCard }) }
@@ -186,7 +194,6 @@ export class FindingNotifier {
       defer: true,
       ...(known === undefined ? {} : { known }),
     });
-    return placement;
   }
 
   async #recordOnly(record: FindingRecord): Promise<void> {
@@ -300,16 +307,7 @@ export class FindingNotifier {
    * (or queued). Costs nothing more than the reads when all is shown.
    */
   async #catchUp(record: FindingRecord): Promise<undefined> {
-    const { placement } = record;
-    if (placement?.kind === 'card') {
-      await this.#cards.refresh(record.finding.id, { defer: true, known: { record } });
-    } else if (placement?.kind === 'digest') {
-      const card = await this.#ensureDigestPosted(placement.digestKey);
-      await this.#cards.refresh(record.finding.id, {
-        defer: true,
-        known: { record, ...(card === undefined ? {} : { card }) },
-      });
-    }
+    if (record.placement !== undefined) await this.#upToDate(record, record.placement);
     return undefined;
   }
 
