@@ -16,6 +16,7 @@ import {
   auditAction,
   checkCardAction,
   enqueueOrUndo,
+  failedToQueue,
   type Interaction,
   interactionOf,
   type ListenerDeps,
@@ -167,16 +168,7 @@ export const registerDismissalListeners = (app: App, deps: ListenerDeps): void =
         note: parsed.note,
         suppress: parsed.suppress,
       }),
-      {
-        area: DISMISSAL,
-        from: ['requested'],
-        to: {
-          status: 'failed',
-          at: deps.clock.now().toISOString(),
-          by: actor,
-          reason: 'the job could not be queued',
-        },
-      }
+      failedToQueue(deps, DISMISSAL, actor)
     );
     if (problem !== undefined) await tell(client, interaction, problem, deps.logger);
   });

@@ -5,6 +5,7 @@ import {
   auditAction,
   checkCardAction,
   enqueueOrUndo,
+  failedToQueue,
   interactionOf,
   type ListenerDeps,
   tell,
@@ -57,16 +58,7 @@ export const registerInvestigationListeners = (app: App, deps: ListenerDeps): vo
           ...(interaction.messageTs === undefined ? {} : { threadTs: interaction.messageTs }),
         },
       },
-      {
-        area: INVESTIGATION,
-        from: ['requested'],
-        to: {
-          status: 'failed',
-          at: deps.clock.now().toISOString(),
-          by: actor,
-          reason: 'the job could not be queued',
-        },
-      }
+      failedToQueue(deps, INVESTIGATION, actor)
     );
     if (problem !== undefined) await tell(client, interaction, problem, deps.logger);
   });

@@ -18,6 +18,7 @@ import {
   checkCardAction,
   type EphemeralClient,
   enqueueOrUndo,
+  failedToQueue,
   type Interaction,
   interactionOf,
   type ListenerDeps,
@@ -95,16 +96,7 @@ export const registerIsolationListeners = (app: App, deps: ListenerDeps): void =
       jobId: job.id,
       ...extra,
     };
-    const undo = {
-      area: ISOLATION,
-      from: ['requested'],
-      to: {
-        status: 'failed',
-        at: now.toISOString(),
-        by: requestedBy,
-        reason: 'the job could not be queued',
-      },
-    };
+    const undo = failedToQueue(deps, ISOLATION, requestedBy);
     const cap = deps.options.isolationsPerHour;
     const recorded = await deps.store.recordIntent({
       findingId: record.finding.id,

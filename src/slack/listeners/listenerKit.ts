@@ -163,6 +163,22 @@ export const auditAction = (
   detail: Record<string, unknown>
 ) => deps.store.appendAudit(findingId, actionEntry(deps, actor, kind, detail));
 
+/** The undo of a `requested` intent whose job could not be queued: the action failed. */
+export const failedToQueue = (
+  deps: ListenerDeps,
+  area: string,
+  by: SlackActor
+): { area: string; from: readonly string[]; to: ActionState } => ({
+  area,
+  from: ['requested'],
+  to: {
+    status: 'failed',
+    at: deps.clock.now().toISOString(),
+    by,
+    reason: 'the job could not be queued',
+  },
+});
+
 /**
  * Queues the job of an intent already recorded on the finding. If the queue refuses it, the intent
  * is undone (moved to `undo.to`), so a card never waits for a job that does not exist; the answer
