@@ -16,6 +16,14 @@ import type { JobHandler } from './JobRunner';
 import { postInThread, type ReplyDeps, replyToRequester } from './replies';
 
 /** Collaborators of the dismissal, suppression and report jobs. */
+
+/** A dismissal or reopen that failed in a step worth another delivery (throttling, timeouts). */
+const failedRetryably = (outcome: { status: string; steps: object }): boolean =>
+  outcome.status === 'failed' &&
+  Object.values(outcome.steps as Record<string, { status: string; retryable?: boolean }>).some(
+    (step) => step.status === 'failed' && step.retryable === true
+  );
+
 export interface DismissalJobsDeps extends ReplyDeps {
   store: FindingStore;
   cards: CardRefresher;
@@ -120,9 +128,7 @@ export const dismissalJobs = (
       target: target(record, job.requestedBy),
       jobId: job.id,
     });
-    const retryable =
-      outcome.status === 'failed' &&
-      Object.values(outcome.steps).some((step) => step.status === 'failed' && step.retryable);
+    const retryable = failedRetryably(outcome);
     if (retryable && !attempt.final)
       throw new RetryLaterError('dismissal failed and will be retried');
     const label = dismissReasonLabel(reason);
@@ -197,9 +203,7 @@ export const dismissalJobs = (
       target: target(record, job.requestedBy),
       jobId: job.id,
     });
-    const retryable =
-      outcome.status === 'failed' &&
-      Object.values(outcome.steps).some((step) => step.status === 'failed' && step.retryable);
+    const retryable = failedRetryably(outcome);
     if (retryable && !attempt.final) throw new RetryLaterError('reopen failed and will be retried');
     const reopened = outcome.status !== 'failed';
     const previous = record.actions[DISMISSAL];
