@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { WebClient } from '@slack/web-api';
+import { WebApiSlackGateway } from '../adapters/slack/WebApiSlackGateway';
 import { SqsJobQueue } from '../adapters/sqs/SqsJobQueue';
 import { type Config, requireQueueUrl } from '../config';
 import type { JobQueue } from '../ports/JobQueue';
@@ -62,4 +63,14 @@ export const createSlackClient = (
     retryConfig: { retries: config.slack.retries, factor: 2, minTimeout: 200, maxTimeout: 5000 },
     rejectRateLimitedCalls: options.rateLimited === 'refuse',
     headers: {},
+  });
+
+/**
+ * The bot's Slack gateway for notify and the worker: calls wait out a 429 within their retries,
+ * except the `try…` calls, which hand it back at once (a card post that can go to the digest, an
+ * edit that can be queued for later).
+ */
+export const createSlackGateway = (config: Config, token: string): WebApiSlackGateway =>
+  new WebApiSlackGateway(createSlackClient(config, token), {
+    refusingRateLimits: createSlackClient(config, token, { rateLimited: 'refuse' }),
   });

@@ -1,6 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoFindingStore } from '../adapters/dynamodb/DynamoFindingStore';
-import { WebApiSlackGateway } from '../adapters/slack/WebApiSlackGateway';
 import { resolveSecret } from '../adapters/ssm/resolveSecret';
 import { FindingNotifier, type NotifyResult } from '../app/FindingNotifier';
 import { type Config, loadConfig } from '../config';
@@ -12,7 +11,7 @@ import {
   coreLogger,
   createDynamoClient,
   createLogger,
-  createSlackClient,
+  createSlackGateway,
   createSsmClient,
   createWorkQueue,
 } from './clients';
@@ -38,9 +37,7 @@ export const createNotifyHandler = async (
   const notifier = new FindingNotifier({
     store: new DynamoFindingStore({ client: createDynamoClient(), tableName: config.tableName }),
     queue: createWorkQueue(config),
-    slack: new WebApiSlackGateway(createSlackClient(config, token), {
-      refusingRateLimits: createSlackClient(config, token, { rateLimited: 'refuse' }),
-    }),
+    slack: createSlackGateway(config, token),
     renderer: cardRenderer,
     clock: systemClock,
     logger: coreLogger(logger),

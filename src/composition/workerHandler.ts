@@ -8,7 +8,6 @@ import { createAwsInvestigationSources } from '../adapters/aws/AwsInvestigationS
 import { DynamoFindingStore } from '../adapters/dynamodb/DynamoFindingStore';
 import { DynamoIsolationStateStore } from '../adapters/dynamodb/DynamoIsolationStateStore';
 import { FetchResponseUrlClient } from '../adapters/slack/FetchResponseUrlClient';
-import { WebApiSlackGateway } from '../adapters/slack/WebApiSlackGateway';
 import { resolveSecret } from '../adapters/ssm/resolveSecret';
 import { CardRefresher } from '../app/CardRefresher';
 import { DismissService } from '../app/dismissal/DismissService';
@@ -47,7 +46,7 @@ import {
   coreLogger,
   createDynamoClient,
   createLogger,
-  createSlackClient,
+  createSlackGateway,
   createSsmClient,
   createWorkQueue,
 } from './clients';
@@ -100,10 +99,7 @@ export const createWorkerHandler = async (
   const token = await resolveSecret(config.slack.botToken, 'SLACK_BOT_TOKEN', createSsmClient);
   const dynamo = createDynamoClient();
   const store = new DynamoFindingStore({ client: dynamo, tableName: config.tableName });
-  // Queued card edits take 429s back and queue themselves again instead of waiting.
-  const slack = new WebApiSlackGateway(createSlackClient(config, token), {
-    refusingRateLimits: createSlackClient(config, token, { rateLimited: 'refuse' }),
-  });
+  const slack = createSlackGateway(config, token);
   const responses = new FetchResponseUrlClient({
     apiUrl: config.slack.apiUrl,
     timeoutMs: config.slack.timeoutMs,
