@@ -3,7 +3,8 @@ import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { WebClient } from '@slack/web-api';
+import { type FetchFunction, WebClient } from '@slack/web-api';
+import { createSlackTransport } from '../adapters/slack/slackTransport';
 import { WebApiSlackGateway } from '../adapters/slack/WebApiSlackGateway';
 import { SqsJobQueue } from '../adapters/sqs/SqsJobQueue';
 import { type Config, requireQueueUrl } from '../config';
@@ -47,6 +48,16 @@ export const createWorkQueue = (config: Config): JobQueue => {
 };
 
 /**
+ * The HTTP transport of the container's Slack calls (one keep-alive socket pool), built on first
+ * use: see {@link createSlackTransport}.
+ */
+export const slackTransport = (): FetchFunction => {
+  sharedTransport ??= createSlackTransport();
+  return sharedTransport;
+};
+let sharedTransport: FetchFunction | undefined;
+
+/**
  * The Slack Web API client with Lambda-safe settings: a per-call timeout and a few retries that
  * honour Retry-After, instead of the library's default of ten retries over thirty minutes. With
  * `rateLimited: 'refuse'` a 429 is returned to the caller at once (still retrying 5xx), for calls
@@ -63,6 +74,7 @@ export const createSlackClient = (
     retryConfig: { retries: config.slack.retries, factor: 2, minTimeout: 200, maxTimeout: 5000 },
     rejectRateLimitedCalls: options.rateLimited === 'refuse',
     headers: {},
+    fetch: slackTransport(),
   });
 
 /**

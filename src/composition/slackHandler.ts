@@ -21,6 +21,7 @@ import {
   createLogger,
   createSsmClient,
   createWorkQueue,
+  slackTransport,
 } from './clients';
 
 /** Per-call timeout of Slack calls on the ack path (Slack gives the whole request 3 s). */
@@ -83,6 +84,7 @@ export const createSlackHandler = async (
       timeout: ACK_PATH_SLACK_TIMEOUT_MS,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
+      fetch: slackTransport(),
     },
   });
   const listenerDeps = {

@@ -49,6 +49,7 @@ import {
   createSlackGateway,
   createSsmClient,
   createWorkQueue,
+  slackTransport,
 } from './clients';
 
 /** The worker function's body: one SQS batch in, the failed message ids out. */
@@ -103,6 +104,7 @@ export const createWorkerHandler = async (
   const responses = new FetchResponseUrlClient({
     apiUrl: config.slack.apiUrl,
     timeoutMs: config.slack.timeoutMs,
+    fetch: slackTransport(),
   });
   const cards = new CardRefresher({
     store,

@@ -1,17 +1,21 @@
+import type { FetchFunction } from '@slack/web-api';
 import { SlackCallError } from '../../domain/errors';
 import type { ResponseOptions, ResponseUrlClient, SlackMessage } from '../../ports/SlackGateway';
+import type { FetchResponse } from './slackTransport';
 
 /**
- * {@link ResponseUrlClient} with `fetch`. Only `https://hooks.slack.com` (or the configured Web API
+ * {@link ResponseUrlClient} over a `fetch`-shaped transport (the bot's Slack transport). Only `https://hooks.slack.com` (or the configured Web API
  * origin, for the offline server) is accepted as a response URL: the URL comes from a request body.
  */
 export class FetchResponseUrlClient implements ResponseUrlClient {
   readonly #allowedOrigins: ReadonlySet<string>;
   readonly #timeoutMs: number;
+  readonly #fetch: FetchFunction;
 
-  public constructor(options: { apiUrl: string; timeoutMs: number }) {
+  public constructor(options: { apiUrl: string; timeoutMs: number; fetch: FetchFunction }) {
     this.#allowedOrigins = new Set(['https://hooks.slack.com', new URL(options.apiUrl).origin]);
     this.#timeoutMs = options.timeoutMs;
+    this.#fetch = options.fetch;
   }
 
   public async respond(
@@ -23,9 +27,9 @@ export class FetchResponseUrlClient implements ResponseUrlClient {
     if (!this.#allowedOrigins.has(url.origin)) {
       throw new SlackCallError('response_url', 'untrusted_response_url');
     }
-    let response: Response;
+    let response: FetchResponse;
     try {
-      response = await fetch(url, {
+      response = await this.#fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body: JSON.stringify({
