@@ -72,12 +72,18 @@ export const BASELINE_TARGETS: BundleTarget[] = [
 export const buildBundle = async (
   settings: ProductionSettings,
   target: BundleTarget,
-  outRoot: string
+  outRoot: string,
+  /** Also write `<bundle>.map` (the bundle itself is unchanged: no sourceMappingURL comment). */
+  sourceMap = false
 ): Promise<BuiltBundle> => {
   const outdir = join(outRoot, target.name);
   const started = performance.now();
   const result = await build(
-    buildOptionsFor(settings, target.entry, outdir, { metafile: true, ...target.extra })
+    buildOptionsFor(settings, target.entry, outdir, {
+      metafile: true,
+      ...(sourceMap ? { sourcemap: 'external' } : {}),
+      ...target.extra,
+    })
   );
   const buildMs = performance.now() - started;
   const file = join(

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { REPO_ROOT } from './esbuildSettings';
 
 /** What the child process (bench/coldRunner.mjs) reports. */
@@ -49,6 +49,24 @@ export interface ColdCase {
   /** Collect garbage and sample the heap every this many requests (needs `--expose-gc`). */
   heapSampleEvery?: number;
 }
+
+/**
+ * `--cpu-prof DIR`: every process of the functions' cases writes a V8 CPU profile into
+ * DIR/<case>/, with a copy of its bundle and source map beside it (the bundle is the measured one:
+ * the map is written next to it, no comment is added). Profiling slows the processes down, so
+ * the cold figures of such a run are for reading the profiles only.
+ */
+export const profileColdFunctions = (cases: ColdCase[], dir: string): void => {
+  for (const coldCase of cases) {
+    if (coldCase.group !== 'function') continue;
+    const caseDir = resolve(dir, coldCase.name.replace(/\W+/g, '_'));
+    mkdirSync(caseDir, { recursive: true });
+    for (const file of [coldCase.bundle, `${coldCase.bundle}.map`]) {
+      copyFileSync(file, join(caseDir, basename(file)));
+    }
+    coldCase.nodeArgs = [...(coldCase.nodeArgs ?? []), '--cpu-prof', `--cpu-prof-dir=${caseDir}`];
+  }
+};
 
 const MARKER = '@@BENCH_RESULT@@';
 const CHILD_TIMEOUT_MS = 60_000;

@@ -14,7 +14,7 @@ import {
   importChain,
   shortPath,
 } from './bundles';
-import { type ColdSample, measureColdStarts } from './cold';
+import { type ColdSample, measureColdStarts, profileColdFunctions } from './cold';
 import { coldCases, notifyCase, slackHelpCase, slackWarmMemoryCase } from './coldCases';
 import { type BenchStage, startBenchDynamo, startStage } from './environment';
 import { productionSettings, REPO_ROOT } from './esbuildSettings';
@@ -95,7 +95,10 @@ const main = async (options: BenchOptions): Promise<void> => {
     ];
     progress(`building ${targetsToBuild.length} bundles with serverless.yml's esbuild settings`);
     for (const target of targetsToBuild) {
-      bundles.set(target.name, await buildBundle(settings, target, workDir));
+      bundles.set(
+        target.name,
+        await buildBundle(settings, target, workDir, options.cpuProfDir !== undefined)
+      );
     }
     const get = (name: string): BuiltBundle => bundles.get(name) as BuiltBundle;
     const hello = get('hello-world');
@@ -179,6 +182,7 @@ const main = async (options: BenchOptions): Promise<void> => {
             ]
           : []),
       ];
+      if (options.cpuProfDir !== undefined) profileColdFunctions(cases, options.cpuProfDir);
       progress(
         `cold init: ${cases.length} cases × ${options.coldRuns} fresh processes (+1 unmeasured round)`
       );

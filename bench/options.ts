@@ -3,6 +3,8 @@ export interface BenchOptions {
   quick: boolean;
   out: string;
   analyze: boolean;
+  /** Write a V8 CPU profile of every measured cold process of the functions into this folder. */
+  cpuProfDir: string | undefined;
   variants: boolean;
   /** Scenarios to run (default all). */
   only: Set<Scenario>;
@@ -30,6 +32,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick                   a fast smoke run (small counts; figures are not comparable)
   --out PATH                JSON results (default bench/results.json)
   --analyze                 print the slack bundle's top contributors and why they are there
+  --cpu-prof DIR            CPU profiles of the functions' cold processes (node --cpu-prof), one
+                            folder per case, with source maps of the bundles beside them
   --no-variants             skip the variant bundles of slack / notify (proposed changes)
   --only LIST               comma-separated subset of ${SCENARIOS.join(',')}
   --cold-runs N             fresh processes per cold case (default 15, at least 15 for the issue)
@@ -48,6 +52,7 @@ const DEFAULTS: Omit<BenchOptions, 'only'> = {
   quick: false,
   out: 'bench/results.json',
   analyze: false,
+  cpuProfDir: undefined,
   variants: true,
   coldRuns: 15,
   ackRequests: 500,
@@ -107,6 +112,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     if (flag === '--analyze') options.analyze = true;
     else if (flag === '--no-variants') options.variants = false;
     else if (flag === '--out') options.out = value();
+    else if (flag === '--cpu-prof') options.cpuProfDir = value();
     else if (flag === '--only') {
       const names = value().split(',');
       for (const name of names) {
