@@ -3,15 +3,16 @@ import { type Finding, isAtLeast, resourceLabel } from '../domain/Finding';
 import { type RoutingOptions, routeFinding } from '../domain/routing';
 import type { CardRenderer } from '../ports/CardRenderer';
 import type { Clock } from '../ports/Clock';
-import type {
-  AuditEntry,
-  CardState,
-  DigestItem,
-  FindingRecord,
-  FindingStore,
-  Placement,
-  SaveOutcome,
-  TokenBudget,
+import {
+  type AuditEntry,
+  type CardState,
+  type DigestItem,
+  type FindingRecord,
+  type FindingStore,
+  type Placement,
+  type SaveOutcome,
+  sameDigestEntry,
+  type TokenBudget,
 } from '../ports/FindingStore';
 import type { JobQueue } from '../ports/JobQueue';
 import type { Logger } from '../ports/Logger';
@@ -147,7 +148,6 @@ export class FindingNotifier {
     post: boolean,
     fresh: boolean
   ): Promise<Placement | undefined> {
-    const { store } = this.#deps;
     let placement = record.placement;
     if (placement === undefined || placement.kind === 'record-only') {
       if (!post) {
@@ -156,16 +156,11 @@ export class FindingNotifier {
       }
       placement = await this.#place(record);
       if (placement === undefined) return undefined;
-    } else if (placement.kind === 'digest' && fresh) {
+    } else if (placement.kind === 'digest') {
       // The digest exists already; only its entry for this finding is refreshed. A digest shows
-      // no counts, so a re-publication that reads the same leaves it as it is.
-      const changed = await store.addToDigest({
-        digestKey: placement.digestKey,
-        channel: record.channel,
-        minuteStart: record.firstReceivedAt,
-        item: digestItem(record.finding),
-      });
-      if (!changed) return placement;
+      // no counts, so a fresh version whose entry reads the same leaves it as it is.
+      const changed = await this.#refreshDigestEntry(record, placement.digestKey);
+      if (fresh && !changed) return placement;
     }
     await this.#upToDate(record, placement);
     return placement;
@@ -194,6 +189,26 @@ export class FindingNotifier {
       defer: true,
       ...(known === undefined ? {} : { known }),
     });
+  }
+
+  /**
+   * Brings the finding's digest entry up to the record, unless the digest shows it as it reads
+   * already (as recorded: no DynamoDB write at all for most re-publications in a storm). A
+   * duplicate delivery repairs an entry its first attempt saved but did not write. True when the
+   * digest changed.
+   */
+  async #refreshDigestEntry(record: FindingRecord, digestKey: string): Promise<boolean> {
+    const { store } = this.#deps;
+    const entry = digestItem(record.finding);
+    if (sameDigestEntry(record.digestEntry, entry)) return false;
+    const changed = await store.addToDigest({
+      digestKey,
+      channel: record.channel,
+      minuteStart: record.firstReceivedAt,
+      item: entry,
+    });
+    await store.recordDigestEntry(record.finding.id, entry);
+    return changed;
   }
 
   async #recordOnly(record: FindingRecord): Promise<void> {
@@ -262,14 +277,10 @@ export class FindingNotifier {
         });
       }
       const { digestKey, minuteStart } = digestKeyFor(record.channel, clock.now());
-      await store.addToDigest({
-        digestKey,
-        channel: record.channel,
-        minuteStart,
-        item: digestItem(record.finding),
-      });
+      const entry = digestItem(record.finding);
+      await store.addToDigest({ digestKey, channel: record.channel, minuteStart, item: entry });
       const placement: Placement = { kind: 'digest', digestKey };
-      await store.setPlacement(findingId, placement);
+      await store.setPlacement(findingId, placement, { digestEntry: entry });
       logger.info('finding gathered into the digest (posting budget spent or Slack said 429)', {
         findingId,
         digestKey,
@@ -303,11 +314,15 @@ export class FindingNotifier {
 
   /**
    * Brings Slack up to the recorded state of an already placed finding, without changing it: the
-   * digest is posted if nobody could, and a card or digest that shows an older version is edited
-   * (or queued). Costs nothing more than the reads when all is shown.
+   * digest is posted if nobody could, its entry for the finding written if the delivery that saved
+   * it could not, and a card or digest that shows an older version is edited (or queued). Costs
+   * nothing more than the reads when all is shown.
    */
   async #catchUp(record: FindingRecord): Promise<undefined> {
-    if (record.placement !== undefined) await this.#upToDate(record, record.placement);
+    const { placement } = record;
+    if (placement === undefined) return undefined;
+    if (placement.kind === 'digest') await this.#refreshDigestEntry(record, placement.digestKey);
+    await this.#upToDate(record, placement);
     return undefined;
   }
 

@@ -20,6 +20,11 @@ export interface FindingRecord {
   actions: Record<string, ActionState>;
   /** The finding's own card, stored with it (meaningful once its placement is a card). */
   card?: CardState;
+  /**
+   * The finding's entry as its digest shows it, recorded when the finding was gathered and after
+   * each change of the entry: a re-publication whose entry reads the same needs no digest write.
+   */
+  digestEntry?: DigestItem;
 }
 
 /** Who did something in Slack. */
@@ -97,6 +102,15 @@ export interface DigestItem {
   resource: string;
   title: string;
 }
+
+/** Whether two digest entries read the same (a digest shows no counts). */
+export const sameDigestEntry = (left: DigestItem | undefined, right: DigestItem): boolean =>
+  left !== undefined &&
+  left.findingId === right.findingId &&
+  left.type === right.type &&
+  left.severity === right.severity &&
+  left.resource === right.resource &&
+  left.title === right.title;
 
 /** A digest card and the findings it gathers. */
 export interface DigestState {
@@ -183,8 +197,18 @@ export interface FindingStore {
   /** Gives up a placement lease (after a failure) so a retry can proceed at once. */
   releasePlacement(findingId: string): Promise<void>;
 
-  /** Records the placement and releases the lease. */
-  setPlacement(findingId: string, placement: Placement): Promise<void>;
+  /**
+   * Records the placement and releases the lease; for a digest placement, with the entry the
+   * digest was given ({@link FindingRecord.digestEntry}).
+   */
+  setPlacement(
+    findingId: string,
+    placement: Placement,
+    options?: { digestEntry?: DigestItem }
+  ): Promise<void>;
+
+  /** Records the entry the finding's digest now shows. Nothing happens for an unknown finding. */
+  recordDigestEntry(findingId: string, entry: DigestItem): Promise<void>;
 
   getCard(key: string): Promise<CardState | undefined>;
 

@@ -243,11 +243,28 @@ export class DynamoFindingStore implements FindingStore {
     });
   }
 
-  public async setPlacement(findingId: string, placement: Placement): Promise<void> {
+  public async setPlacement(
+    findingId: string,
+    placement: Placement,
+    options: { digestEntry?: DigestItem } = {}
+  ): Promise<void> {
+    const entry = options.digestEntry;
     await this.#update({
       Key: { pk: findingPk(findingId), sk: STATE },
-      UpdateExpression: 'SET placement = :p REMOVE placementLockUntil',
-      ExpressionAttributeValues: { ':p': placement },
+      UpdateExpression: `SET placement = :p${entry === undefined ? '' : ', digestEntry = :de'} REMOVE placementLockUntil`,
+      ExpressionAttributeValues: {
+        ':p': placement,
+        ...(entry === undefined ? {} : { ':de': entry }),
+      },
+    });
+  }
+
+  public async recordDigestEntry(findingId: string, entry: DigestItem): Promise<void> {
+    await this.#conditionalUpdate({
+      Key: { pk: findingPk(findingId), sk: STATE },
+      UpdateExpression: 'SET digestEntry = :de',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':de': entry },
     });
   }
 

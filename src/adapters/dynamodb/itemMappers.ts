@@ -3,6 +3,7 @@ import type {
   ActionState,
   AuditEntry,
   CardState,
+  DigestItem,
   FindingRecord,
   Placement,
 } from '../../ports/FindingStore';
@@ -24,6 +25,7 @@ export const toRecord = (item: Item): FindingRecord => ({
   ...(item.placement === undefined ? {} : { placement: item.placement as Placement }),
   actions: (item.actions ?? {}) as Record<string, ActionState>,
   ...(typeof item.pk === 'string' ? { card: toCard(item.pk, item) } : {}),
+  ...(item.digestEntry === undefined ? {} : { digestEntry: item.digestEntry as DigestItem }),
 });
 
 /** A card item (a finding's own card or a digest) as a {@link CardState}. */

@@ -270,6 +270,56 @@ describe('Class: DynamoFindingStore', () => {
     });
   });
 
+  describe('Methods: setPlacement, recordDigestEntry', () => {
+    it('keeps the entry the digest shows with the finding, and later versions of it', async () => {
+      // Prepare
+      const { finding } = await saveNew();
+      const entry: DigestItem = {
+        findingId: finding.id,
+        type: finding.type,
+        severity: finding.severity,
+        resource: resourceLabel(finding.resource),
+        title: finding.title,
+      };
+      const placement = {
+        kind: 'digest' as const,
+        digestKey: 'DIGEST#C0SECURITY#2025-03-11T14:05',
+      };
+
+      // Act
+      await store.setPlacement(finding.id, placement, { digestEntry: entry });
+      const placed = await store.getFinding(finding.id);
+      await store.recordDigestEntry(finding.id, { ...entry, severity: 5 });
+      const { record: resaved } = await store.saveFinding({
+        finding: { ...finding, count: finding.count + 1 },
+        channel: 'C0SECURITY',
+        now: NOW,
+      });
+
+      // Assess
+      expect(placed).toMatchObject({ placement, digestEntry: entry });
+      expect(resaved.digestEntry).toStrictEqual({ ...entry, severity: 5 });
+    });
+
+    it('records no entry for a finding it does not know', async () => {
+      // Prepare
+      const id = unique('missing');
+      const entry: DigestItem = {
+        findingId: id,
+        type: 't',
+        severity: 2,
+        resource: 'r',
+        title: 'x',
+      };
+
+      // Act
+      await store.recordDigestEntry(id, entry);
+
+      // Assess
+      expect(await store.getFinding(id)).toBeUndefined();
+    });
+  });
+
   describe('Methods: scheduleRefresh, unscheduleRefresh', () => {
     const postedCard = async (): Promise<string> => {
       const { finding } = await saveNew();

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { DynamoFindingStore } from '../../../src/adapters/dynamodb/DynamoFindingStore';
 import { EnqueueError } from '../../../src/adapters/sqs/SqsJobQueue';
 import { createNotifyHandler, type NotifyHandler } from '../../../src/composition/notifyHandler';
@@ -37,6 +38,16 @@ const distinctFinding = (index: number, severity = 2): Event => {
 };
 
 const blocksText = (body: Record<string, unknown>): string => JSON.stringify(body.blocks);
+
+/** Counts the DynamoDB transactions the handlers write until `stop()`. */
+const countTransactions = () => {
+  const send = vi.spyOn(DynamoDBDocumentClient.prototype, 'send');
+  return {
+    count: () =>
+      send.mock.calls.filter(([command]) => command instanceof TransactWriteCommand).length,
+    stop: () => send.mockRestore(),
+  };
+};
 
 /** The work queue, captured: card edits the notify path queues for later. */
 const sqs = mockClient(SQSClient);
@@ -511,6 +522,70 @@ describe('Handler: notify', () => {
         .filter((call) => blocksText(call.body).includes('in one minute'));
       expect(digests).toHaveLength(1);
       expect(blocksText(digests[0]?.body ?? {})).toContain(String(again.detail.id));
+    });
+
+    it('writes nothing to the digest for a re-publication whose entry reads the same, and rewrites a changed one', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await notify(distinctFinding(1));
+      const gathered = distinctFinding(2);
+      await notify(gathered);
+      const transactions = countTransactions();
+
+      // Act
+      const sameEntry = distinctFinding(2);
+      sameEntry.id = 'storm-event-2-count';
+      (sameEntry.detail.service as { count: number }).count = 40;
+      const sameResult = await notify(sameEntry);
+      const writesForSameEntry = transactions.count();
+      const changedEntry = distinctFinding(2, 3.5);
+      changedEntry.id = 'storm-event-2-severity';
+      (changedEntry.detail.service as { count: number }).count = 41;
+      const changedResult = await notify(changedEntry);
+      const writesInAll = transactions.count();
+      transactions.stop();
+
+      // Assess
+      expect(sameResult).toMatchObject({ outcome: 'updated', placement: 'digest' });
+      expect(writesForSameEntry).toBe(0);
+      expect(changedResult).toMatchObject({ outcome: 'updated', placement: 'digest' });
+      expect(writesInAll).toBe(1);
+      const record = await store().getFinding(String(gathered.detail.id));
+      const placement = record?.placement;
+      const digest =
+        placement?.kind === 'digest' ? await store().getDigest(placement.digestKey) : undefined;
+      const entry = digest?.items.find((item) => item.findingId === gathered.detail.id);
+      expect(entry?.severity).toBe(3.5);
+      expect(record?.digestEntry).toStrictEqual(entry);
+    });
+
+    it('writes a digest entry the first attempt saved but could not write, when it is retried', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await notify(distinctFinding(1));
+      await notify(distinctFinding(2));
+      const changed = distinctFinding(2, 3.5);
+      changed.id = 'storm-event-2-severity';
+      (changed.detail.service as { count: number }).count = 41;
+      const failOnce = vi
+        .spyOn(DynamoFindingStore.prototype, 'addToDigest')
+        .mockRejectedValueOnce(new Error('DynamoDB unavailable'));
+
+      // Act
+      const failure = await notify(changed).catch((error: unknown) => error);
+      const retried = await notify(changed);
+      failOnce.mockRestore();
+
+      // Assess
+      expect(failure).toBeInstanceOf(Error);
+      expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'digest' });
+      const record = await store().getFinding(String(changed.detail.id));
+      const placement = record?.placement;
+      const digest =
+        placement?.kind === 'digest' ? await store().getDigest(placement.digestKey) : undefined;
+      expect(digest?.items.find((item) => item.findingId === changed.detail.id)?.severity).toBe(
+        3.5
+      );
     });
 
     it('gathers a finding into the digest when Slack refuses its own card with 429', async () => {
