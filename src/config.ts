@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { ConfigError } from './domain/errors';
 import { SEVERITY_BANDS, type SeverityBand } from './domain/Finding';
 
@@ -43,7 +42,12 @@ export interface Config {
   };
   /** Where findings go when no routing rule matches. */
   defaultChannel: string;
-  routingRules: RoutingRule[];
+  /**
+   * ROUTING_RULES as given (a JSON list of {@link RoutingRule}). Only notify routes findings: it
+   * validates the rules when it starts ({@link parseRoutingRules}), so the other functions do not
+   * load the validation library for a setting they never use.
+   */
+  routingRulesJson?: string;
   /** Findings below this band are recorded but not posted. @default 'Low' (post everything) */
   minPostSeverity: SeverityBand;
   /** Own-card posting budget per channel: sustained rate and burst. @default 1 per second, burst 5 */
@@ -158,8 +162,10 @@ const band = (env: Env, name: string, fallback: SeverityBand): SeverityBand => {
   return found;
 };
 
-const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
-const ACCOUNT_ID = /^\d{12}$/;
+/** A Slack channel id. */
+export const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+/** An AWS account id. */
+export const ACCOUNT_ID = /^\d{12}$/;
 
 const secret = (env: Env, name: string): SecretSource => {
   const value = read(env, name);
@@ -170,35 +176,6 @@ const secret = (env: Env, name: string): SecretSource => {
     name,
     `is required: set ${name} or ${name}_PARAM (an SSM SecureString name)`
   );
-};
-
-const routingRuleSchema = z
-  .object({
-    channel: z.string().regex(CHANNEL_ID, 'a Slack channel id such as C0123ABCD'),
-    minSeverity: z.enum(SEVERITY_BANDS as [SeverityBand, ...SeverityBand[]]).optional(),
-    typePrefix: z.string().min(1).optional(),
-    accounts: z.array(z.string().regex(ACCOUNT_ID, 'a 12-digit account id')).min(1).optional(),
-  })
-  .strict();
-
-const routingRules = (env: Env): RoutingRule[] => {
-  const raw = read(env, 'ROUTING_RULES');
-  if (raw === undefined) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (error) {
-    throw new ConfigError('ROUTING_RULES', 'is not valid JSON', { cause: error });
-  }
-  const result = z.array(routingRuleSchema).safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new ConfigError(
-      'ROUTING_RULES',
-      `rule ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'is malformed'}`
-    );
-  }
-  return result.data;
 };
 
 const list = (env: Env, name: string, pattern: RegExp, expected: string): string[] | undefined => {
@@ -324,7 +301,9 @@ export const loadConfig = (env: Env = process.env): Config => {
       CHANNEL_ID,
       'a channel id such as C0123ABCD'
     ),
-    routingRules: routingRules(env),
+    ...(read(env, 'ROUTING_RULES') === undefined
+      ? {}
+      : { routingRulesJson: read(env, 'ROUTING_RULES') as string }),
     minPostSeverity: band(env, 'MIN_POST_SEVERITY', 'Low'),
     postBudget: {
       perSecond: positiveNumber(env, 'POST_BUDGET_PER_SECOND', 1),

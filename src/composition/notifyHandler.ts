@@ -6,6 +6,7 @@ import { type Config, loadConfig } from '../config';
 import { InvalidEventError } from '../domain/errors';
 import { parseEvent } from '../events/parseEvent';
 import { systemClock } from '../ports/Clock';
+import { parseRoutingRules } from '../routingRules';
 import { cardRenderer } from '../slack/cards/cardRenderer';
 import {
   coreLogger,
@@ -43,7 +44,7 @@ export const createNotifyHandler = async (
     logger: coreLogger(logger),
     options: {
       routing: {
-        rules: config.routingRules,
+        rules: parseRoutingRules(config.routingRulesJson),
         defaultChannel: config.defaultChannel,
         minPostSeverity: config.minPostSeverity,
       },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { ConfigError } from '../../src/domain/errors';
+import { parseRoutingRules } from '../../src/routingRules';
 
 const minimal = {
   SLACK_BOT_TOKEN: 'xoxb-test',
@@ -30,7 +31,6 @@ describe('Function: loadConfig', () => {
         retries: 3,
       },
       defaultChannel: 'C0SECOPS',
-      routingRules: [],
       minPostSeverity: 'Low',
       postBudget: { perSecond: 1, burst: 5 },
       cardUpdateIntervalMs: 5000,
@@ -118,7 +118,7 @@ describe('Function: loadConfig', () => {
     });
 
     // Assess
-    expect(config.routingRules).toStrictEqual([
+    expect(parseRoutingRules(config.routingRulesJson)).toStrictEqual([
       { channel: 'C0HIGH', minSeverity: 'High' },
       { channel: 'C0IAM', typePrefix: 'UnauthorizedAccess:IAMUser/', accounts: ['111122223333'] },
     ]);
@@ -148,7 +148,8 @@ describe('Function: loadConfig', () => {
     // Act & Assess
     let caught: unknown;
     try {
-      loadConfig({ ...minimal, ...override });
+      // Routing rules are validated by notify when it starts, from the configuration.
+      parseRoutingRules(loadConfig({ ...minimal, ...override }).routingRulesJson);
     } catch (error) {
       caught = error;
     }

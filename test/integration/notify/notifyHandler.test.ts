@@ -10,7 +10,7 @@ import { EnqueueError } from '../../../src/adapters/sqs/SqsJobQueue';
 import { createNotifyHandler, type NotifyHandler } from '../../../src/composition/notifyHandler';
 import { createWorkerHandler } from '../../../src/composition/workerHandler';
 import { loadConfig } from '../../../src/config';
-import { InvalidEventError, SlackCallError } from '../../../src/domain/errors';
+import { ConfigError, InvalidEventError, SlackCallError } from '../../../src/domain/errors';
 import { findBlockKitViolations } from '../../support/blockKitLimits';
 import {
   type BotEnvironment,
@@ -330,6 +330,21 @@ describe('Handler: notify', () => {
       expect(
         bot.slack.okCallsTo('chat.postMessage').map((call) => call.body.channel)
       ).toStrictEqual(['C0IAMTEAM', 'C0INCIDENTS']);
+    });
+
+    it('refuses to start with a malformed routing rule, naming ROUTING_RULES', async () => {
+      // Prepare
+      await start();
+      const config = loadConfig({ ...bot.env, ROUTING_RULES: '[{"channel":"#iam-team"}]' });
+
+      // Act
+      const started = await createNotifyHandler(config, log.logger).catch(
+        (error: unknown) => error
+      );
+
+      // Assess
+      expect(started).toBeInstanceOf(ConfigError);
+      expect(started).toMatchObject({ variable: 'ROUTING_RULES' });
     });
 
     it('records findings below the posting threshold without posting them', async () => {
