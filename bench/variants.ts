@@ -7,7 +7,7 @@ import type { BundleTarget } from './bundles';
 
 /**
  * The slack function as it would be without serverless.yml's `alias` (Bolt's Express, HTTP and
- * Socket Mode receivers and the OAuth flow's jsonwebtoken bundled for real): what the stubs save.
+ * Socket Mode receivers and the OAuth install flow they run bundled for real): what the stubs save.
  */
 export const SLACK_VARIANTS: BundleTarget[] = [
   {
@@ -15,7 +15,7 @@ export const SLACK_VARIANTS: BundleTarget[] = [
     entry: 'handlers/slack.ts',
     kind: 'variant',
     extra: { alias: {} },
-    description: "serverless.yml's alias removed: Bolt's unused receivers and OAuth JWT bundled",
+    description: "serverless.yml's alias removed: Bolt's unused receivers and OAuth flow bundled",
   },
 ];
 

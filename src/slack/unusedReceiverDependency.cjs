@@ -1,6 +1,7 @@
 // Stands in for a package that only parts of Bolt this bot never uses need: the ExpressReceiver,
 // HTTPReceiver and SocketModeReceiver (express, raw-body, @slack/socket-mode), and the OAuth
-// install flow's state store (jsonwebtoken; the bot runs with one bot token). Bolt requires them
+// install flow those receivers run (@slack/oauth and its state store's jsonwebtoken; the bot runs
+// with one bot token). Bolt requires them
 // at load time but calls them only inside those parts, which an AwsLambdaReceiver app with a
 // token never constructs. Any call fails loudly instead of misbehaving.
 const unavailable = () => {
@@ -13,9 +14,17 @@ class SocketModeClient {
     unavailable();
   }
 }
+class InstallProvider {
+  constructor() {
+    unavailable();
+  }
+}
 module.exports = unavailable;
 module.exports.default = unavailable;
 module.exports.Router = unavailable;
 module.exports.SocketModeClient = SocketModeClient;
+module.exports.InstallProvider = InstallProvider;
+module.exports.FileInstallationStore = InstallProvider;
+module.exports.MemoryInstallationStore = InstallProvider;
 module.exports.sign = unavailable;
 module.exports.verify = unavailable;
