@@ -1,4 +1,5 @@
-import { STATUS_CODES } from 'node:http';
+import { Agent as HttpAgent, STATUS_CODES } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { FetchFunction } from '@slack/web-api';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -12,13 +13,26 @@ export type FetchResponse = Awaited<ReturnType<FetchFunction>>;
  * and a WebAssembly HTTP parser) on its first call, which made the first Slack call of every cold
  * start tens of milliseconds slower; node:http is loaded for the SDK anyway.
  *
- * Sockets are kept alive between the calls of a warm container; an abort signal (the client's
- * per-call timeout) destroys the request. A redirect is never followed (Slack's API does not
- * redirect, and the Web API client asks for `redirect: 'error'`): a 3xx answer rejects unless
- * `redirect: 'manual'`. A multipart body (the report's file upload, built as `FormData`, which
+ * Sockets are kept alive between the calls of a warm container, and closed after `idleSocketMs`
+ * without a call (as fetch does after 4 s): a socket kept across a long pause or a frozen Lambda
+ * container would be one Slack has closed, and the ack path does not retry. An abort signal (the
+ * client's per-call timeout) destroys the request; a slow answer is not cut by the idle timeout.
+ * A redirect is never followed (Slack's API does not redirect, and the Web API client asks for
+ * `redirect: 'error'`): a 3xx answer rejects unless `redirect: 'manual'`. A multipart body (the report's file upload, built as `FormData`, which
  * loads undici by itself) goes through Node's `fetch` unchanged.
  */
-export const createSlackTransport = (handler = new NodeHttpHandler()): FetchFunction => {
+export const createSlackTransport = (
+  options: { idleSocketMs?: number; maxSockets?: number } = {}
+): FetchFunction => {
+  const agent = {
+    keepAlive: true,
+    timeout: options.idleSocketMs ?? 4_000,
+    maxSockets: options.maxSockets ?? 50,
+  };
+  const handler = new NodeHttpHandler({
+    httpAgent: new HttpAgent(agent),
+    httpsAgent: new HttpsAgent(agent),
+  });
   return async (input, init = {}) => {
     if (init.body !== undefined && typeof init.body !== 'string')
       return globalThis.fetch(input, init);

@@ -134,6 +134,26 @@ describe('the Slack transport (the SDK’s Node HTTP handler behind the fetch sh
     expect(ports.size).toBe(1);
   });
 
+  it('closes a socket left idle, but never cuts a slow answer', async () => {
+    // Prepare
+    const quick = createSlackTransport({ idleSocketMs: 150 });
+    scripted.answer = (request, response) => {
+      setTimeout(() => response.end('{"ok":true}'), request.url === '/api/slow' ? 400 : 0);
+    };
+
+    // Act
+    const slow = await quick(`${scripted.url}/api/slow`, { method: 'POST', body: '' });
+    await quick(`${scripted.url}/api/auth.test`, { method: 'POST', body: '' });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await quick(`${scripted.url}/api/auth.test`, { method: 'POST', body: '' });
+
+    // Assess
+    expect(await slow.json()).toEqual({ ok: true });
+    const [first, second, afterIdle] = scripted.requests.map((request) => request.clientPort);
+    expect(second).toBe(first);
+    expect(afterIdle).not.toBe(first);
+  });
+
   it('refuses a redirect unless asked for it as is', async () => {
     scripted.answer = (_, response) => {
       response.writeHead(302, { Location: 'https://elsewhere.example/' });
