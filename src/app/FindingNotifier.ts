@@ -193,22 +193,21 @@ export class FindingNotifier {
 
   /**
    * Brings the finding's digest entry up to the record, unless the digest shows it as it reads
-   * already (as recorded: no DynamoDB write at all for most re-publications in a storm). A
-   * duplicate delivery repairs an entry its first attempt saved but did not write. True when the
-   * digest changed.
+   * already (recorded with the finding: no DynamoDB write at all for most re-publications in a
+   * storm). The entry is written only while the record is the latest version, so a retried or
+   * slow delivery never puts an older entry over a newer one, and a retry repairs an entry its
+   * first attempt saved but could not write. True when the digest changed.
    */
   async #refreshDigestEntry(record: FindingRecord, digestKey: string): Promise<boolean> {
-    const { store } = this.#deps;
     const entry = digestItem(record.finding);
     if (sameDigestEntry(record.digestEntry, entry)) return false;
-    const changed = await store.addToDigest({
+    return this.#deps.store.addToDigest({
       digestKey,
       channel: record.channel,
       minuteStart: record.firstReceivedAt,
       item: entry,
+      from: { updatedAt: record.finding.updatedAt, count: record.finding.count },
     });
-    await store.recordDigestEntry(record.finding.id, entry);
-    return changed;
   }
 
   async #recordOnly(record: FindingRecord): Promise<void> {
@@ -277,6 +276,8 @@ export class FindingNotifier {
         });
       }
       const { digestKey, minuteStart } = digestKeyFor(record.channel, clock.now());
+      // The entry first, then the placement with the entry it shows: until the finding is placed,
+      // only the holder of its placement lease writes its entry.
       const entry = digestItem(record.finding);
       await store.addToDigest({ digestKey, channel: record.channel, minuteStart, item: entry });
       const placement: Placement = { kind: 'digest', digestKey };

@@ -21,8 +21,9 @@ export interface FindingRecord {
   /** The finding's own card, stored with it (meaningful once its placement is a card). */
   card?: CardState;
   /**
-   * The finding's entry as its digest shows it, recorded when the finding was gathered and after
-   * each change of the entry: a re-publication whose entry reads the same needs no digest write.
+   * The finding's entry as its digest shows it, recorded with the placement and written together
+   * with each later change of the entry: a re-publication whose entry reads the same needs no
+   * digest write.
    */
   digestEntry?: DigestItem;
 }
@@ -207,9 +208,6 @@ export interface FindingStore {
     options?: { digestEntry?: DigestItem }
   ): Promise<void>;
 
-  /** Records the entry the finding's digest now shows. Nothing happens for an unknown finding. */
-  recordDigestEntry(findingId: string, entry: DigestItem): Promise<void>;
-
   getCard(key: string): Promise<CardState | undefined>;
 
   /** Takes the right to post a card that has no `ts` yet. */
@@ -239,13 +237,20 @@ export interface FindingStore {
   /**
    * Adds or refreshes a finding in a channel's digest for one minute, creating the digest if
    * needed, and bumps the digest's version. Returns false, changing nothing, when the finding's
-   * entry is already there and reads the same (a digest shows no counts).
+   * entry is already there and reads the same (a digest shows no counts), or when `from` is no
+   * longer the finding's latest version.
    */
   addToDigest(input: {
     digestKey: string;
     channel: string;
     minuteStart: string;
     item: DigestItem;
+    /**
+     * The version of the finding the entry is from (its `updatedAt` and `count`). When given, the
+     * entry and the finding's {@link FindingRecord.digestEntry} are written together, and only
+     * while that version is the latest: a delivery holding an older copy writes nothing.
+     */
+    from?: { updatedAt: string; count: number };
   }): Promise<boolean>;
 
   getDigest(digestKey: string): Promise<DigestState | undefined>;

@@ -259,15 +259,6 @@ export class DynamoFindingStore implements FindingStore {
     });
   }
 
-  public async recordDigestEntry(findingId: string, entry: DigestItem): Promise<void> {
-    await this.#conditionalUpdate({
-      Key: { pk: findingPk(findingId), sk: STATE },
-      UpdateExpression: 'SET digestEntry = :de',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':de': entry },
-    });
-  }
-
   public async getCard(key: string): Promise<CardState | undefined> {
     const item = await this.#get(key, STATE);
     return item ? toCard(key, item) : undefined;
@@ -327,8 +318,9 @@ export class DynamoFindingStore implements FindingStore {
     channel: string;
     minuteStart: string;
     item: DigestItem;
+    from?: { updatedAt: string; count: number };
   }): Promise<boolean> {
-    const { item } = input;
+    const { item, from } = input;
     // One transaction: the entry and the digest's version move together, or not at all.
     const outcome = await this.#transact(
       [
@@ -371,6 +363,25 @@ export class DynamoFindingStore implements FindingStore {
             },
           },
         },
+        // The finding keeps the entry its digest shows, written with it, and only by a delivery
+        // of the latest version (the save's ordering: updatedAt, then count).
+        ...(from === undefined
+          ? []
+          : [
+              {
+                Update: {
+                  TableName: this.#table,
+                  Key: { pk: findingPk(item.findingId), sk: STATE },
+                  UpdateExpression: 'SET digestEntry = :entry',
+                  ConditionExpression: 'findingUpdatedAtMs = :u AND findingCount = :c',
+                  ExpressionAttributeValues: {
+                    ':entry': item,
+                    ':u': Date.parse(from.updatedAt),
+                    ':c': from.count,
+                  },
+                },
+              },
+            ]),
       ],
       'adding to the digest'
     );

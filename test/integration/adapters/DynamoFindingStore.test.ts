@@ -270,9 +270,8 @@ describe('Class: DynamoFindingStore', () => {
     });
   });
 
-  describe('Methods: setPlacement, recordDigestEntry', () => {
-    it('keeps the entry the digest shows with the finding, and later versions of it', async () => {
-      // Prepare
+  describe('Methods: setPlacement, addToDigest with the version the entry is from', () => {
+    const gather = async () => {
       const { finding } = await saveNew();
       const entry: DigestItem = {
         findingId: finding.id,
@@ -281,42 +280,58 @@ describe('Class: DynamoFindingStore', () => {
         resource: resourceLabel(finding.resource),
         title: finding.title,
       };
-      const placement = {
-        kind: 'digest' as const,
-        digestKey: 'DIGEST#C0SECURITY#2025-03-11T14:05',
-      };
+      const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;
+      const digest = { digestKey, channel: 'C0SECURITY', minuteStart: '2025-03-11T14:05' };
+      await store.addToDigest({ ...digest, item: entry });
+      await store.setPlacement(finding.id, { kind: 'digest', digestKey }, { digestEntry: entry });
+      return { finding, entry, digest };
+    };
+
+    it('keeps the entry with the finding, and writes a later one together with it', async () => {
+      // Prepare
+      const { finding, entry, digest } = await gather();
+      const placed = await store.getFinding(finding.id);
+      const newer = { ...finding, count: finding.count + 1 };
+      await store.saveFinding({ finding: newer, channel: 'C0SECURITY', now: NOW });
 
       // Act
-      await store.setPlacement(finding.id, placement, { digestEntry: entry });
-      const placed = await store.getFinding(finding.id);
-      await store.recordDigestEntry(finding.id, { ...entry, severity: 5 });
-      const { record: resaved } = await store.saveFinding({
-        finding: { ...finding, count: finding.count + 1 },
-        channel: 'C0SECURITY',
-        now: NOW,
+      const changed = await store.addToDigest({
+        ...digest,
+        item: { ...entry, severity: 5 },
+        from: { updatedAt: newer.updatedAt, count: newer.count },
       });
 
       // Assess
-      expect(placed).toMatchObject({ placement, digestEntry: entry });
-      expect(resaved.digestEntry).toStrictEqual({ ...entry, severity: 5 });
+      expect(placed?.digestEntry).toStrictEqual(entry);
+      expect(changed).toBe(true);
+      expect((await store.getFinding(finding.id))?.digestEntry).toStrictEqual({
+        ...entry,
+        severity: 5,
+      });
+      expect((await store.getDigest(digest.digestKey))?.items).toStrictEqual([
+        { ...entry, severity: 5 },
+      ]);
     });
 
-    it('records no entry for a finding it does not know', async () => {
+    it('writes nothing for a version that is no longer the latest', async () => {
       // Prepare
-      const id = unique('missing');
-      const entry: DigestItem = {
-        findingId: id,
-        type: 't',
-        severity: 2,
-        resource: 'r',
-        title: 'x',
-      };
+      const { finding, entry, digest } = await gather();
+      const newer = { ...finding, count: finding.count + 1 };
+      await store.saveFinding({ finding: newer, channel: 'C0SECURITY', now: NOW });
 
       // Act
-      await store.recordDigestEntry(id, entry);
+      const changed = await store.addToDigest({
+        ...digest,
+        item: { ...entry, severity: 5 },
+        from: { updatedAt: finding.updatedAt, count: finding.count },
+      });
 
       // Assess
-      expect(await store.getFinding(id)).toBeUndefined();
+      expect(changed).toBe(false);
+      expect((await store.getFinding(finding.id))?.digestEntry).toStrictEqual(entry);
+      const digestState = await store.getDigest(digest.digestKey);
+      expect(digestState?.items).toStrictEqual([entry]);
+      expect(digestState?.card.version).toBe(1);
     });
   });
 

@@ -603,6 +603,49 @@ describe('Handler: notify', () => {
       );
     });
 
+    it('never puts a retried older version’s digest entry over a newer one', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await notify(distinctFinding(1));
+      await notify(distinctFinding(2));
+      const older = distinctFinding(2, 3.5);
+      older.id = 'storm-event-2-v2';
+      (older.detail.service as { count: number }).count = 41;
+      const newer = distinctFinding(2, 4.5);
+      newer.id = 'storm-event-2-v3';
+      (newer.detail.service as { count: number }).count = 42;
+      const write = DynamoFindingStore.prototype.addToDigest;
+      let interleaved = false;
+      const spy = vi
+        .spyOn(DynamoFindingStore.prototype, 'addToDigest')
+        .mockRejectedValueOnce(new Error('DynamoDB unavailable'))
+        .mockImplementation(async function (this: DynamoFindingStore, input) {
+          // The retry of the older version is slow: the newer one is delivered meanwhile.
+          if (!interleaved && input.item.severity === 3.5) {
+            interleaved = true;
+            await notify(newer);
+          }
+          return write.call(this, input);
+        });
+
+      // Act
+      const failure = await notify(older).catch((error: unknown) => error);
+      const retried = await notify(older);
+      spy.mockRestore();
+
+      // Assess
+      expect(failure).toBeInstanceOf(Error);
+      expect(interleaved).toBe(true);
+      expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'digest' });
+      const record = await store().getFinding(String(older.detail.id));
+      const placement = record?.placement;
+      const digest =
+        placement?.kind === 'digest' ? await store().getDigest(placement.digestKey) : undefined;
+      const entry = digest?.items.find((item) => item.findingId === older.detail.id);
+      expect(entry?.severity).toBe(4.5);
+      expect(record?.digestEntry).toStrictEqual(entry);
+    });
+
     it('gathers a finding into the digest when Slack refuses its own card with 429', async () => {
       // Prepare
       await start();
