@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { type FetchFunction, WebClient } from '@slack/web-api';
+import { DynamoRetryStrategy } from '../adapters/dynamodb/retryStrategy';
 import { createSlackTransport } from '../adapters/slack/slackTransport';
 import { WebApiSlackGateway } from '../adapters/slack/WebApiSlackGateway';
 import { SqsJobQueue } from '../adapters/sqs/SqsJobQueue';
@@ -28,7 +29,8 @@ export const coreLogger = (logger: Logger): CoreLogger => ({
   error: (message, extra) => logger.error(message, (extra ?? {}) as LogAttributes),
 });
 
-export const createDynamoClient = (): DynamoDBClient => new DynamoDBClient({ maxAttempts: 5 });
+export const createDynamoClient = (): DynamoDBClient =>
+  new DynamoDBClient({ retryStrategy: new DynamoRetryStrategy(5) });
 
 export const createSsmClient = (): SSMClient => new SSMClient({});
 
