@@ -271,7 +271,8 @@ describe('Class: DynamoFindingStore', () => {
   });
 
   describe('Methods: setPlacement, addToDigest with the version the entry is from', () => {
-    const gather = async () => {
+    /** A finding gathered into a digest, then a newer version of it saved. */
+    const gatherThenUpdate = async () => {
       const { finding } = await saveNew();
       const entry: DigestItem = {
         findingId: finding.id,
@@ -284,15 +285,15 @@ describe('Class: DynamoFindingStore', () => {
       const digest = { digestKey, channel: 'C0SECURITY', minuteStart: '2025-03-11T14:05' };
       await store.addToDigest({ ...digest, item: entry });
       await store.setPlacement(finding.id, { kind: 'digest', digestKey }, { digestEntry: entry });
-      return { finding, entry, digest };
+      const newer = { ...finding, count: finding.count + 1 };
+      const placed = await store.getFinding(finding.id);
+      await store.saveFinding({ finding: newer, channel: 'C0SECURITY', now: NOW });
+      return { finding, entry, digest, newer, placed };
     };
 
     it('keeps the entry with the finding, and writes a later one together with it', async () => {
       // Prepare
-      const { finding, entry, digest } = await gather();
-      const placed = await store.getFinding(finding.id);
-      const newer = { ...finding, count: finding.count + 1 };
-      await store.saveFinding({ finding: newer, channel: 'C0SECURITY', now: NOW });
+      const { finding, entry, digest, newer, placed } = await gatherThenUpdate();
 
       // Act
       const changed = await store.addToDigest({
@@ -315,9 +316,7 @@ describe('Class: DynamoFindingStore', () => {
 
     it('writes nothing for a version that is no longer the latest', async () => {
       // Prepare
-      const { finding, entry, digest } = await gather();
-      const newer = { ...finding, count: finding.count + 1 };
-      await store.saveFinding({ finding: newer, channel: 'C0SECURITY', now: NOW });
+      const { finding, entry, digest } = await gatherThenUpdate();
 
       // Act
       const changed = await store.addToDigest({

@@ -37,6 +37,14 @@ const distinctFinding = (index: number, severity = 2): Event => {
   return event;
 };
 
+/** A re-publication of storm finding `index` (its own event id), with another severity and count. */
+const republished = (index: number, severity: number, count: number): Event => {
+  const event = distinctFinding(index, severity);
+  event.id = `storm-event-${index}-${count}`;
+  (event.detail.service as { count: number }).count = count;
+  return event;
+};
+
 const blocksText = (body: Record<string, unknown>): string => JSON.stringify(body.blocks);
 
 /** Counts the DynamoDB transactions the handlers write until `stop()`. */
@@ -76,6 +84,14 @@ describe('Handler: notify', () => {
     return handler(event);
   };
   const store = () => new DynamoFindingStore({ client: bot.dynamo, tableName: bot.tableName });
+  /** A digested finding's record and its entry in the digest, as stored. */
+  const digestEntryOf = async (findingId: unknown) => {
+    const record = await store().getFinding(String(findingId));
+    const placement = record?.placement;
+    const digest =
+      placement?.kind === 'digest' ? await store().getDigest(placement.digestKey) : undefined;
+    return { record, entry: digest?.items.find((item) => item.findingId === findingId) };
+  };
 
   let queued: QueuedMessage[];
   let sqsDown = false;
@@ -548,14 +564,10 @@ describe('Handler: notify', () => {
       const transactions = countTransactions();
 
       // Act
-      const sameEntry = distinctFinding(2);
-      sameEntry.id = 'storm-event-2-count';
-      (sameEntry.detail.service as { count: number }).count = 40;
+      const sameEntry = republished(2, 2, 40);
       const sameResult = await notify(sameEntry);
       const writesForSameEntry = transactions.count();
-      const changedEntry = distinctFinding(2, 3.5);
-      changedEntry.id = 'storm-event-2-severity';
-      (changedEntry.detail.service as { count: number }).count = 41;
+      const changedEntry = republished(2, 3.5, 41);
       const changedResult = await notify(changedEntry);
       const writesInAll = transactions.count();
       transactions.stop();
@@ -565,11 +577,7 @@ describe('Handler: notify', () => {
       expect(writesForSameEntry).toBe(0);
       expect(changedResult).toMatchObject({ outcome: 'updated', placement: 'digest' });
       expect(writesInAll).toBe(1);
-      const record = await store().getFinding(String(gathered.detail.id));
-      const placement = record?.placement;
-      const digest =
-        placement?.kind === 'digest' ? await store().getDigest(placement.digestKey) : undefined;
-      const entry = digest?.items.find((item) => item.findingId === gathered.detail.id);
+      const { record, entry } = await digestEntryOf(gathered.detail.id);
       expect(entry?.severity).toBe(3.5);
       expect(record?.digestEntry).toStrictEqual(entry);
     });
@@ -579,9 +587,7 @@ describe('Handler: notify', () => {
       await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
       await notify(distinctFinding(1));
       await notify(distinctFinding(2));
-      const changed = distinctFinding(2, 3.5);
-      changed.id = 'storm-event-2-severity';
-      (changed.detail.service as { count: number }).count = 41;
+      const changed = republished(2, 3.5, 41);
       const failOnce = vi
         .spyOn(DynamoFindingStore.prototype, 'addToDigest')
         .mockRejectedValueOnce(new Error('DynamoDB unavailable'));
@@ -594,13 +600,8 @@ describe('Handler: notify', () => {
       // Assess
       expect(failure).toBeInstanceOf(Error);
       expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'digest' });
-      const record = await store().getFinding(String(changed.detail.id));
-      const placement = record?.placement;
-      const digest =
-        placement?.kind === 'digest' ? await store().getDigest(placement.digestKey) : undefined;
-      expect(digest?.items.find((item) => item.findingId === changed.detail.id)?.severity).toBe(
-        3.5
-      );
+      const { entry } = await digestEntryOf(changed.detail.id);
+      expect(entry?.severity).toBe(3.5);
     });
 
     it('never puts a retried older version’s digest entry over a newer one', async () => {
@@ -608,12 +609,8 @@ describe('Handler: notify', () => {
       await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
       await notify(distinctFinding(1));
       await notify(distinctFinding(2));
-      const older = distinctFinding(2, 3.5);
-      older.id = 'storm-event-2-v2';
-      (older.detail.service as { count: number }).count = 41;
-      const newer = distinctFinding(2, 4.5);
-      newer.id = 'storm-event-2-v3';
-      (newer.detail.service as { count: number }).count = 42;
+      const older = republished(2, 3.5, 41);
+      const newer = republished(2, 4.5, 42);
       const write = DynamoFindingStore.prototype.addToDigest;
       let interleaved = false;
       const spy = vi
@@ -637,11 +634,7 @@ describe('Handler: notify', () => {
       expect(failure).toBeInstanceOf(Error);
       expect(interleaved).toBe(true);
       expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'digest' });
-      const record = await store().getFinding(String(older.detail.id));
-      const placement = record?.placement;
-      const digest =
-        placement?.kind === 'digest' ? await store().getDigest(placement.digestKey) : undefined;
-      const entry = digest?.items.find((item) => item.findingId === older.detail.id);
+      const { record, entry } = await digestEntryOf(older.detail.id);
       expect(entry?.severity).toBe(4.5);
       expect(record?.digestEntry).toStrictEqual(entry);
     });
