@@ -30,7 +30,7 @@ export const coreLogger = (logger: Logger): CoreLogger => ({
 });
 
 export const createDynamoClient = (): DynamoDBClient =>
-  new DynamoDBClient({ retryStrategy: new DynamoRetryStrategy(5) });
+  new DynamoDBClient({ maxAttempts: 5, retryStrategy: new DynamoRetryStrategy(5) });
 
 export const createSsmClient = (): SSMClient => new SSMClient({});
 

@@ -15,8 +15,9 @@ export class DynamoRetryStrategy {
   readonly mode = 'standard';
   readonly #standard: StandardRetryStrategy;
 
-  public constructor(maxAttempts: number) {
-    this.#standard = new StandardRetryStrategy(maxAttempts);
+  /** `baseDelay`: the DynamoDB client's own default backoff base (25 ms, not the SDK's 50 ms). */
+  public constructor(maxAttempts: number, baseDelay = 25) {
+    this.#standard = new StandardRetryStrategy({ maxAttempts, baseDelay });
   }
 
   public acquireInitialRetryToken(scope: string): Promise<Token> {
