@@ -281,7 +281,10 @@ export class FindingNotifier {
       const entry = digestItem(record.finding);
       await store.addToDigest({ digestKey, channel: record.channel, minuteStart, item: entry });
       const placement: Placement = { kind: 'digest', digestKey };
-      await store.setPlacement(findingId, placement, { digestEntry: entry });
+      const placed = await store.setPlacement(findingId, placement, { digestEntry: entry });
+      // A version saved while the lease was held was left to this delivery: its entry goes in now
+      // (nothing is written when it reads the same).
+      await this.#refreshDigestEntry(placed, digestKey);
       logger.info('finding gathered into the digest (posting budget spent or Slack said 429)', {
         findingId,
         digestKey,
@@ -314,14 +317,20 @@ export class FindingNotifier {
   }
 
   /**
-   * Brings Slack up to the recorded state of an already placed finding, without changing it: the
-   * digest is posted if nobody could, its entry for the finding written if the delivery that saved
-   * it could not, and a card or digest that shows an older version is edited (or queued). Costs
-   * nothing more than the reads when all is shown.
+   * Brings Slack up to the recorded state of a finding, without changing its version: an unplaced
+   * finding is placed, the digest is posted if nobody could, its entry for the finding written if
+   * the delivery that saved it could not, and a card or digest that shows an older version is
+   * edited (or queued). Costs nothing more than the reads when all is shown.
    */
   async #catchUp(record: FindingRecord): Promise<undefined> {
     const { placement } = record;
-    if (placement === undefined) return undefined;
+    if (placement === undefined) {
+      // The delivery placing it failed while holding the lease (this may be its retry), and the
+      // newer deliveries found it being placed: it is placed now, from the latest version.
+      const { post } = routeFinding(record.finding, this.#deps.options.routing);
+      await this.#show(record, post, false);
+      return undefined;
+    }
     if (placement.kind === 'digest') await this.#refreshDigestEntry(record, placement.digestKey);
     await this.#upToDate(record, placement);
     return undefined;

@@ -200,13 +200,14 @@ export interface FindingStore {
 
   /**
    * Records the placement and releases the lease; for a digest placement, with the entry the
-   * digest was given ({@link FindingRecord.digestEntry}).
+   * digest was given ({@link FindingRecord.digestEntry}). Returns the record as it is now: a
+   * version saved while the lease was held shows.
    */
   setPlacement(
     findingId: string,
     placement: Placement,
     options?: { digestEntry?: DigestItem }
-  ): Promise<void>;
+  ): Promise<FindingRecord>;
 
   getCard(key: string): Promise<CardState | undefined>;
 
@@ -236,9 +237,10 @@ export interface FindingStore {
 
   /**
    * Adds or refreshes a finding in a channel's digest for one minute, creating the digest if
-   * needed, and bumps the digest's version. Returns false, changing nothing, when the finding's
-   * entry is already there and reads the same (a digest shows no counts), or when `from` is no
-   * longer the finding's latest version.
+   * needed, and bumps the digest's version. Without `from`, returns false, changing nothing,
+   * when the finding's entry is already there and reads the same (a digest shows no counts). With
+   * `from`, the caller has compared with {@link FindingRecord.digestEntry}; returns false, changing
+   * nothing, when `from` is no longer the finding's latest version.
    */
   addToDigest(input: {
     digestKey: string;

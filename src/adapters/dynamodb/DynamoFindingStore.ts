@@ -247,16 +247,23 @@ export class DynamoFindingStore implements FindingStore {
     findingId: string,
     placement: Placement,
     options: { digestEntry?: DigestItem } = {}
-  ): Promise<void> {
+  ): Promise<FindingRecord> {
     const entry = options.digestEntry;
-    await this.#update({
-      Key: { pk: findingPk(findingId), sk: STATE },
-      UpdateExpression: `SET placement = :p${entry === undefined ? '' : ', digestEntry = :de'} REMOVE placementLockUntil`,
-      ExpressionAttributeValues: {
-        ':p': placement,
-        ...(entry === undefined ? {} : { ':de': entry }),
-      },
-    });
+    const result = await this.#attempt('recording the placement', () =>
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: findingPk(findingId), sk: STATE },
+          UpdateExpression: `SET placement = :p${entry === undefined ? '' : ', digestEntry = :de'} REMOVE placementLockUntil`,
+          ExpressionAttributeValues: {
+            ':p': placement,
+            ...(entry === undefined ? {} : { ':de': entry }),
+          },
+          ReturnValues: 'ALL_NEW',
+        })
+      )
+    );
+    return toRecord(result.Attributes ?? {});
   }
 
   public async getCard(key: string): Promise<CardState | undefined> {
@@ -328,21 +335,27 @@ export class DynamoFindingStore implements FindingStore {
           Put: {
             TableName: this.#table,
             Item: { pk: input.digestKey, sk: `ITEM#${item.findingId}`, ...item },
-            // A re-published finding whose entry reads the same changes nothing shown.
-            ConditionExpression:
-              'attribute_not_exists(pk) OR #type <> :type OR #severity <> :severity OR #resource <> :resource OR #title <> :title',
-            ExpressionAttributeNames: {
-              '#type': 'type',
-              '#severity': 'severity',
-              '#resource': 'resource',
-              '#title': 'title',
-            },
-            ExpressionAttributeValues: {
-              ':type': item.type,
-              ':severity': item.severity,
-              ':resource': item.resource,
-              ':title': item.title,
-            },
+            // A re-published finding whose entry reads the same changes nothing shown. With
+            // `from`, the caller compared with the entry recorded on the finding already: the
+            // write then also mends a record that disagrees with the digest.
+            ...(from !== undefined
+              ? {}
+              : {
+                  ConditionExpression:
+                    'attribute_not_exists(pk) OR #type <> :type OR #severity <> :severity OR #resource <> :resource OR #title <> :title',
+                  ExpressionAttributeNames: {
+                    '#type': 'type',
+                    '#severity': 'severity',
+                    '#resource': 'resource',
+                    '#title': 'title',
+                  },
+                  ExpressionAttributeValues: {
+                    ':type': item.type,
+                    ':severity': item.severity,
+                    ':resource': item.resource,
+                    ':title': item.title,
+                  },
+                }),
           },
         },
         {

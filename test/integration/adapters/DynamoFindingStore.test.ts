@@ -332,6 +332,38 @@ describe('Class: DynamoFindingStore', () => {
       expect(digestState?.items).toStrictEqual([entry]);
       expect(digestState?.card.version).toBe(1);
     });
+
+    it('mends a recorded entry that disagrees with the digest', async () => {
+      // Prepare: the digest shows a newer entry than the finding records.
+      const { finding, entry, digest, newer } = await gatherThenUpdate();
+      const shown = { ...entry, severity: 5 };
+      await store.addToDigest({ ...digest, item: shown });
+
+      // Act
+      const changed = await store.addToDigest({
+        ...digest,
+        item: shown,
+        from: { updatedAt: newer.updatedAt, count: newer.count },
+      });
+
+      // Assess
+      expect(changed).toBe(true);
+      expect((await store.getFinding(finding.id))?.digestEntry).toStrictEqual(shown);
+    });
+
+    it('answers the placement with the record as it is now', async () => {
+      // Prepare
+      const { finding } = await saveNew();
+      await store.lockPlacement(finding.id, NOW, 60_000);
+      const newer = { ...finding, count: finding.count + 1 };
+      await store.saveFinding({ finding: newer, channel: 'C0SECURITY', now: NOW });
+
+      // Act
+      const placed = await store.setPlacement(finding.id, { kind: 'card' });
+
+      // Assess
+      expect(placed).toMatchObject({ finding: newer, version: 2, placement: { kind: 'card' } });
+    });
   });
 
   describe('Methods: scheduleRefresh, unscheduleRefresh', () => {

@@ -639,6 +639,65 @@ describe('Handler: notify', () => {
       expect(record?.digestEntry).toStrictEqual(entry);
     });
 
+    it('gathers the entry of a version saved while the finding was being placed', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await notify(distinctFinding(1));
+      const first = distinctFinding(2);
+      const meanwhile = republished(2, 3.5, 41);
+      const write = DynamoFindingStore.prototype.addToDigest;
+      let interleaved: unknown;
+      const spy = vi
+        .spyOn(DynamoFindingStore.prototype, 'addToDigest')
+        .mockImplementation(async function (this: DynamoFindingStore, input) {
+          // The placement of the first version is slow: the next version arrives meanwhile.
+          interleaved ??= await notify(meanwhile);
+          return write.call(this, input);
+        });
+
+      // Act
+      const placed = await notify(first);
+      spy.mockRestore();
+
+      // Assess
+      expect(interleaved).toMatchObject({ outcome: 'updated', placement: undefined });
+      expect(placed).toMatchObject({ outcome: 'created', placement: 'digest' });
+      const { record, entry } = await digestEntryOf(first.detail.id);
+      expect(entry?.severity).toBe(3.5);
+      expect(record?.digestEntry).toStrictEqual(entry);
+    });
+
+    it('places a finding whose placing delivery died holding the lease, when that delivery is retried', async () => {
+      // Prepare: the first delivery saves and takes the placement lease, then its invocation dies.
+      await start();
+      const first = distinctFinding(7);
+      const findingId = String(first.detail.id);
+      const died = new Error('the invocation timed out');
+      const token = vi.spyOn(DynamoFindingStore.prototype, 'takeToken').mockRejectedValueOnce(died);
+      const release = vi
+        .spyOn(DynamoFindingStore.prototype, 'releasePlacement')
+        .mockRejectedValueOnce(died);
+      const failure = await notify(first).catch((error: unknown) => error);
+      token.mockRestore();
+      release.mockRestore();
+      // The next version finds the finding being placed and leaves it to the lease holder.
+      const meanwhile = await notify(republished(7, 2, 41));
+      await store().releasePlacement(findingId); // the lease runs out
+
+      // Act
+      const retried = await notify(first);
+
+      // Assess
+      expect(failure).toBe(died);
+      expect(meanwhile).toMatchObject({ outcome: 'updated', placement: undefined });
+      expect(retried).toMatchObject({ outcome: 'stale' });
+      const record = await store().getFinding(findingId);
+      expect(record?.placement).toStrictEqual({ kind: 'card' });
+      expect(record?.card).toMatchObject({ renderedVersion: record?.version });
+      const posts = bot.slack.okCallsTo('chat.postMessage');
+      expect(posts.filter((call) => blocksText(call.body).includes(findingId))).toHaveLength(1);
+    });
+
     it('gathers a finding into the digest when Slack refuses its own card with 429', async () => {
       // Prepare
       await start();
