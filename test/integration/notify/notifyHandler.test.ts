@@ -92,6 +92,17 @@ describe('Handler: notify', () => {
       placement?.kind === 'digest' ? await store().getDigest(placement.digestKey) : undefined;
     return { record, entry: digest?.items.find((item) => item.findingId === findingId) };
   };
+  /** The digest shows the finding at `severity`, and the finding records that very entry. */
+  const expectDigestEntry = async (findingId: unknown, severity: number) => {
+    const { record, entry } = await digestEntryOf(findingId);
+    expect(entry?.severity).toBe(severity);
+    expect(record?.digestEntry).toStrictEqual(entry);
+  };
+  /** A posting budget of one card: the first storm finding gets it, every later one is digested. */
+  const startWithBudgetSpent = async () => {
+    await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+    await notify(distinctFinding(1));
+  };
 
   let queued: QueuedMessage[];
   let sqsDown = false;
@@ -426,8 +437,7 @@ describe('Handler: notify', () => {
 
     it('still gives High and Critical findings their own card when the budget is spent', async () => {
       // Prepare
-      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
-      await notify(distinctFinding(1));
+      await startWithBudgetSpent();
       await notify(distinctFinding(2));
 
       // Act
@@ -557,8 +567,7 @@ describe('Handler: notify', () => {
 
     it('writes nothing to the digest for a re-publication whose entry reads the same, and rewrites a changed one', async () => {
       // Prepare
-      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
-      await notify(distinctFinding(1));
+      await startWithBudgetSpent();
       const gathered = distinctFinding(2);
       await notify(gathered);
       const transactions = countTransactions();
@@ -577,15 +586,12 @@ describe('Handler: notify', () => {
       expect(writesForSameEntry).toBe(0);
       expect(changedResult).toMatchObject({ outcome: 'updated', placement: 'digest' });
       expect(writesInAll).toBe(1);
-      const { record, entry } = await digestEntryOf(gathered.detail.id);
-      expect(entry?.severity).toBe(3.5);
-      expect(record?.digestEntry).toStrictEqual(entry);
+      await expectDigestEntry(gathered.detail.id, 3.5);
     });
 
     it('writes a digest entry the first attempt saved but could not write, when it is retried', async () => {
       // Prepare
-      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
-      await notify(distinctFinding(1));
+      await startWithBudgetSpent();
       await notify(distinctFinding(2));
       const changed = republished(2, 3.5, 41);
       const failOnce = vi
@@ -606,8 +612,7 @@ describe('Handler: notify', () => {
 
     it('never puts a retried older version’s digest entry over a newer one', async () => {
       // Prepare
-      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
-      await notify(distinctFinding(1));
+      await startWithBudgetSpent();
       await notify(distinctFinding(2));
       const older = republished(2, 3.5, 41);
       const newer = republished(2, 4.5, 42);
@@ -634,15 +639,12 @@ describe('Handler: notify', () => {
       expect(failure).toBeInstanceOf(Error);
       expect(interleaved).toBe(true);
       expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'digest' });
-      const { record, entry } = await digestEntryOf(older.detail.id);
-      expect(entry?.severity).toBe(4.5);
-      expect(record?.digestEntry).toStrictEqual(entry);
+      await expectDigestEntry(older.detail.id, 4.5);
     });
 
     it('gathers the entry of a version saved while the finding was being placed', async () => {
       // Prepare
-      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
-      await notify(distinctFinding(1));
+      await startWithBudgetSpent();
       const first = distinctFinding(2);
       const meanwhile = republished(2, 3.5, 41);
       const write = DynamoFindingStore.prototype.addToDigest;
@@ -662,9 +664,7 @@ describe('Handler: notify', () => {
       // Assess
       expect(interleaved).toMatchObject({ outcome: 'updated', placement: undefined });
       expect(placed).toMatchObject({ outcome: 'created', placement: 'digest' });
-      const { record, entry } = await digestEntryOf(first.detail.id);
-      expect(entry?.severity).toBe(3.5);
-      expect(record?.digestEntry).toStrictEqual(entry);
+      await expectDigestEntry(first.detail.id, 3.5);
     });
 
     it('places a finding whose placing delivery died holding the lease, when that delivery is retried', async () => {
