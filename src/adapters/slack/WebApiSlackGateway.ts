@@ -73,9 +73,7 @@ export class WebApiSlackGateway implements SlackGateway {
     message: SlackMessage
   ): Promise<{ updated: true } | { rateLimited: true; retryAfterMs: number }> {
     try {
-      await this.#call('chat.update', () =>
-        this.#refusing.chat.update({ channel, ts, text: message.text, blocks: message.blocks })
-      );
+      await this.#update(this.#refusing, channel, ts, message);
       return { updated: true };
     } catch (error) {
       return refusedWith(error);
@@ -103,8 +101,17 @@ export class WebApiSlackGateway implements SlackGateway {
   }
 
   public async updateMessage(channel: string, ts: string, message: SlackMessage): Promise<void> {
+    await this.#update(this.#client, channel, ts, message);
+  }
+
+  async #update(
+    client: WebClient,
+    channel: string,
+    ts: string,
+    message: SlackMessage
+  ): Promise<void> {
     await this.#call('chat.update', () =>
-      this.#client.chat.update({ channel, ts, text: message.text, blocks: message.blocks })
+      client.chat.update({ channel, ts, text: message.text, blocks: message.blocks })
     );
   }
 
