@@ -478,13 +478,12 @@ export class DynamoFindingStore implements FindingStore {
   ): Promise<'appended' | 'duplicate'> {
     const [put, marker] = this.#auditPuts(findingId, entry);
     if (options.once) {
-      try {
-        await this.#db.send(new PutCommand(put.Put));
-        return 'appended';
-      } catch (error) {
-        if (isConditionFailure(error)) return 'duplicate';
-        throw new StoreError('appending to the audit stream failed', { cause: error });
-      }
+      const written = await this.#conditionalPut(
+        put.Put.Item,
+        put.Put.ConditionExpression,
+        undefined
+      );
+      return written ? 'appended' : 'duplicate';
     }
     const outcome = await this.#transact([put, marker], 'appending to the audit stream');
     return outcome === 'written' ? 'appended' : 'duplicate';
