@@ -239,24 +239,23 @@ export class FindingNotifier {
       if (hasToken || mustPost) {
         // Rendered from the record as saved: a version saved since is shown by the refresh that
         // follows the post (its delivery found the finding unplaced and left the card to us).
-        const latest = record;
         const placement: Placement = { kind: 'card' };
         // An earlier attempt may have posted the card and died before recording its placement
         // (the card is stored with the finding, so the record tells).
-        if (latest.card?.ts !== undefined) {
+        if (record.card?.ts !== undefined) {
           await store.setPlacement(findingId, placement);
           return placement;
         }
-        const card = renderer.findingCard(latest);
+        const card = renderer.findingCard(record);
         // Within budget, a 429 means Slack's count differs from ours: the finding goes to the
         // digest instead of waiting. A High or Critical finding waits for its own card.
         const sent = mustPost
-          ? await slack.postMessage(latest.channel, card)
-          : await slack.tryPostMessage(latest.channel, card);
+          ? await slack.postMessage(record.channel, card)
+          : await slack.tryPostMessage(record.channel, card);
         if ('ts' in sent) {
           await store.markPosted(findingCardKey(findingId), {
             ts: sent.ts,
-            renderedVersion: latest.version,
+            renderedVersion: record.version,
             now: clock.now(),
             placement,
           });
@@ -266,7 +265,7 @@ export class FindingNotifier {
             actor: 'system',
             dedupeKey: sent.ts,
             result: 'ok',
-            detail: { channel: latest.channel, ts: sent.ts, overBudget: !hasToken },
+            detail: { channel: record.channel, ts: sent.ts, overBudget: !hasToken },
           });
           return placement;
         }
@@ -290,7 +289,7 @@ export class FindingNotifier {
         digestKey,
       });
       // Placed once (the lease above, then the placement): its entry needs no dedupe marker.
-      await store.appendAudit(
+      await this.#audit(
         findingId,
         {
           at: clock.now().toISOString(),
@@ -364,7 +363,7 @@ export class FindingNotifier {
     return record === undefined ? undefined : { record };
   }
 
-  async #audit(findingId: string, entry: AuditEntry): Promise<void> {
-    await this.#deps.store.appendAudit(findingId, entry);
+  async #audit(findingId: string, entry: AuditEntry, options?: { once?: boolean }): Promise<void> {
+    await this.#deps.store.appendAudit(findingId, entry, options);
   }
 }
