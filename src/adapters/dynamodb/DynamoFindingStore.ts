@@ -87,6 +87,12 @@ const resourceKey = (finding: Finding): string => {
 export class DynamoFindingStore implements FindingStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
+  /**
+   * Token buckets this container found empty, until when (epoch ms) they stay empty for sure:
+   * only refills add tokens, at a known rate, so asking DynamoDB again before then would only
+   * read the same refusal (a storm asks for a token with every new finding).
+   */
+  readonly #emptyUntil = new Map<string, number>();
 
   public constructor(options: { client: DynamoDBClient; tableName: string }) {
     this.#db = documentClientFor(options.client);
@@ -426,6 +432,9 @@ export class DynamoFindingStore implements FindingStore {
   public async takeToken(bucket: string, now: Date, budget: TokenBudget): Promise<TokenGrant> {
     const key = { pk: `BUCKET#${bucket}`, sk: 'TOKENS' };
     const nowMs = now.getTime();
+    const known = `${bucket}|${budget.perSecond}|${budget.burst}`;
+    const emptyUntil = this.#emptyUntil.get(known) ?? 0;
+    if (nowMs < emptyUntil) return { taken: false, retryInMs: Math.ceil(emptyUntil - nowMs) };
     let tokens = 0;
     for (let attempt = 0; attempt < OPTIMISTIC_RETRIES; attempt += 1) {
       const item = await this.#get(key.pk, key.sk);
@@ -444,10 +453,9 @@ export class DynamoFindingStore implements FindingStore {
       );
       if (written) return { taken: true, retryInMs: 0 };
     }
-    return {
-      taken: false,
-      retryInMs: Math.ceil((Math.max(0, 1 - tokens) / budget.perSecond) * 1000),
-    };
+    const untilNext = (Math.max(0, 1 - tokens) / budget.perSecond) * 1000;
+    if (tokens < 1) this.#emptyUntil.set(known, nowMs + untilNext);
+    return { taken: false, retryInMs: Math.ceil(untilNext) };
   }
 
   public async scheduleRefresh(key: string, dueAt: number, now: Date): Promise<boolean> {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { DynamoFindingStore } from '../../../src/adapters/dynamodb/DynamoFindingStore';
 import { type Finding, resourceLabel } from '../../../src/domain/Finding';
 import { parseEvent } from '../../../src/events/parseEvent';
@@ -458,6 +459,31 @@ describe('Class: DynamoFindingStore', () => {
       expect(halfway).toStrictEqual({ taken: false, retryInMs: 1000 });
       expect(refilled).toStrictEqual({ taken: true, retryInMs: 0 });
       expect(emptyAgain).toStrictEqual({ taken: false, retryInMs: 2000 });
+    });
+
+    it('answers from memory while a bucket it found empty cannot have refilled', async () => {
+      // Prepare
+      const bucket = unique('posts#C0SECURITY');
+      const other = new DynamoFindingStore({ client, tableName });
+      await store.takeToken(bucket, NOW, budget);
+      await store.takeToken(bucket, NOW, budget);
+      await store.takeToken(bucket, NOW, budget);
+      await store.takeToken(bucket, NOW, budget);
+      const send = vi.spyOn(DynamoDBDocumentClient.prototype, 'send');
+
+      // Act
+      const soon = await store.takeToken(bucket, at(1500), budget);
+      const readsWhileEmpty = send.mock.calls.length;
+      const elsewhere = await other.takeToken(bucket, at(2000), budget);
+      const refilled = await store.takeToken(bucket, at(2000), budget);
+      send.mockRestore();
+
+      // Assess
+      expect(soon).toStrictEqual({ taken: false, retryInMs: 500 });
+      expect(readsWhileEmpty).toBe(0);
+      // Another container took the refilled token: the memory only ever repeats a refusal.
+      expect(elsewhere).toStrictEqual({ taken: true, retryInMs: 0 });
+      expect(refilled).toStrictEqual({ taken: false, retryInMs: 2000 });
     });
 
     it('keeps buckets independent', async () => {
