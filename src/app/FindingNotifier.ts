@@ -103,10 +103,12 @@ export class FindingNotifier {
     const { store, clock, options } = this.#deps;
     const { finding } = delivery;
     const route = routeFinding(finding, options.routing);
+    // The delivery that creates the record holds its placement lease from the save on.
     const { outcome, record } = await store.saveFinding({
       finding,
       channel: route.channel,
       now: clock.now(),
+      placementLeaseMs: this.#leaseMs,
     });
     const fresh = outcome === 'created' || outcome === 'updated';
     // A fresh version is saved by exactly one delivery (the conditional write above), so its entry
@@ -133,7 +135,9 @@ export class FindingNotifier {
     // retry of a delivery that failed before Slack showed what newer deliveries recorded (they
     // relied on it): it finishes that.
     const shown =
-      outcome === 'stale' ? this.#catchUp(record) : this.#show(record, route.post, fresh);
+      outcome === 'stale'
+        ? this.#catchUp(record)
+        : this.#show(record, route.post, { fresh, leased: outcome === 'created' });
     // The audit entry and the card are independent once the finding is saved: written at once,
     // and both finished (or failed) before the delivery ends.
     const [audit, show] = await Promise.allSettled([audited, shown]);
@@ -143,18 +147,23 @@ export class FindingNotifier {
     return { findingId: finding.id, outcome, placement: show.value?.kind };
   }
 
+  /**
+   * @param delivery.fresh - this delivery saved a new version
+   * @param delivery.leased - it created the record, and with it holds the placement lease
+   */
   async #show(
     record: FindingRecord,
     post: boolean,
-    fresh: boolean
+    delivery: { fresh: boolean; leased: boolean }
   ): Promise<Placement | undefined> {
+    const { fresh, leased } = delivery;
     let placement = record.placement;
     if (placement === undefined || placement.kind === 'record-only') {
       if (!post) {
         if (placement === undefined) await this.#recordOnly(record);
         return placement ?? { kind: 'record-only', reason: 'below MIN_POST_SEVERITY' };
       }
-      placement = await this.#place(record);
+      placement = await this.#place(record, leased);
       if (placement === undefined) return undefined;
     } else if (placement.kind === 'digest') {
       // The digest exists already; only its entry for this finding is refreshed. A digest shows
@@ -223,11 +232,16 @@ export class FindingNotifier {
     });
   }
 
-  /** Decides between an own card and the storm digest, and posts. Undefined: someone else is placing it. */
-  async #place(record: FindingRecord): Promise<Placement | undefined> {
+  /**
+   * Decides between an own card and the storm digest, and posts. Undefined: someone else is
+   * placing it. `leased`: the caller holds the placement lease already (it created the record).
+   */
+  async #place(record: FindingRecord, leased: boolean): Promise<Placement | undefined> {
     const { store, clock, slack, renderer, options, logger } = this.#deps;
     const findingId = record.finding.id;
-    if (!(await store.lockPlacement(findingId, clock.now(), this.#leaseMs))) return undefined;
+    if (!leased && !(await store.lockPlacement(findingId, clock.now(), this.#leaseMs))) {
+      return undefined;
+    }
     try {
       const { taken: hasToken } = await store.takeToken(
         `posts#${record.channel}`,
@@ -327,7 +341,7 @@ export class FindingNotifier {
       // The delivery placing it failed while holding the lease (this may be its retry), and the
       // newer deliveries found it being placed: it is placed now, from the latest version.
       const { post } = routeFinding(record.finding, this.#deps.options.routing);
-      await this.#show(record, post, false);
+      await this.#show(record, post, { fresh: false, leased: false });
       return undefined;
     }
     if (placement.kind === 'digest') await this.#refreshDigestEntry(record, placement.digestKey);

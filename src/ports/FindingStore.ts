@@ -153,12 +153,15 @@ export interface IntentInput {
 export interface FindingStore {
   /**
    * Records a finding version unless an equal or newer version is already recorded.
-   * Returns the outcome and the record as stored afterwards.
+   * Returns the outcome and the record as stored afterwards. With `placementLeaseMs`, the save
+   * that creates the record (outcome `created`) also takes the finding's placement lease for that
+   * long, as {@link lockPlacement} would: its caller places the finding without asking again.
    */
   saveFinding(input: {
     finding: Finding;
     channel: string;
     now: Date;
+    placementLeaseMs?: number;
   }): Promise<{ outcome: SaveOutcome; record: FindingRecord }>;
 
   getFinding(findingId: string): Promise<FindingRecord | undefined>;

@@ -103,8 +103,9 @@ export class DynamoFindingStore implements FindingStore {
     finding: Finding;
     channel: string;
     now: Date;
+    placementLeaseMs?: number;
   }): Promise<{ outcome: SaveOutcome; record: FindingRecord }> {
-    const { finding, channel, now } = input;
+    const { finding, channel, now, placementLeaseMs } = input;
     const updatedAtMs = Date.parse(finding.updatedAt);
     const receivedAt = now.toISOString();
     try {
@@ -123,7 +124,9 @@ export class DynamoFindingStore implements FindingStore {
             'renderedVersion = if_not_exists(renderedVersion, :zero),',
             'lastRenderedAt = if_not_exists(lastRenderedAt, :zero),',
             'gsi3pk = if_not_exists(gsi3pk, :g3), gsi3sk = if_not_exists(gsi3sk, :g3s),',
-            'actions = if_not_exists(actions, :noActions)',
+            'actions = if_not_exists(actions, :noActions),',
+            // Only the save that creates the record sets the lease: released, it is zero, never absent.
+            'placementLockUntil = if_not_exists(placementLockUntil, :lease)',
             'ADD version :one',
           ].join(' '),
           ExpressionAttributeValues: {
@@ -141,6 +144,7 @@ export class DynamoFindingStore implements FindingStore {
             ':g3s': `${receivedAt}#${finding.id}`,
             ':one': 1,
             ':noActions': {},
+            ':lease': placementLeaseMs === undefined ? 0 : now.getTime() + placementLeaseMs,
           },
           ReturnValues: 'ALL_NEW',
         })
@@ -245,7 +249,8 @@ export class DynamoFindingStore implements FindingStore {
   public async releasePlacement(findingId: string): Promise<void> {
     await this.#update({
       Key: { pk: findingPk(findingId), sk: STATE },
-      UpdateExpression: 'REMOVE placementLockUntil',
+      UpdateExpression: 'SET placementLockUntil = :released',
+      ExpressionAttributeValues: { ':released': 0 },
     });
   }
 
@@ -260,9 +265,10 @@ export class DynamoFindingStore implements FindingStore {
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: findingPk(findingId), sk: STATE },
-          UpdateExpression: `SET placement = :p${entry === undefined ? '' : ', digestEntry = :de'} REMOVE placementLockUntil`,
+          UpdateExpression: `SET placement = :p, placementLockUntil = :released${entry === undefined ? '' : ', digestEntry = :de'}`,
           ExpressionAttributeValues: {
             ':p': placement,
+            ':released': 0,
             ...(entry === undefined ? {} : { ':de': entry }),
           },
           ReturnValues: 'ALL_NEW',
@@ -295,15 +301,16 @@ export class DynamoFindingStore implements FindingStore {
     key: string,
     input: { ts: string; renderedVersion: number; now: Date; placement?: Placement }
   ): Promise<void> {
-    const placement = input.placement === undefined ? '' : ', placement = :p';
+    const placement =
+      input.placement === undefined ? '' : ', placement = :p, placementLockUntil = :released';
     await this.#update({
       Key: { pk: key, sk: STATE },
-      UpdateExpression: `SET ts = :ts, renderedVersion = :v, lastRenderedAt = :now${placement} REMOVE postLockUntil, placementLockUntil`,
+      UpdateExpression: `SET ts = :ts, renderedVersion = :v, lastRenderedAt = :now${placement} REMOVE postLockUntil`,
       ExpressionAttributeValues: {
         ':ts': input.ts,
         ':v': input.renderedVersion,
         ':now': input.now.getTime(),
-        ...(input.placement === undefined ? {} : { ':p': input.placement }),
+        ...(input.placement === undefined ? {} : { ':p': input.placement, ':released': 0 }),
       },
     });
   }

@@ -78,6 +78,36 @@ describe('Class: DynamoFindingStore', () => {
     });
   });
 
+  describe('Methods: saveFinding with a placement lease, lockPlacement, releasePlacement', () => {
+    it('takes the lease with the save that creates the record, and with no later save', async () => {
+      // Prepare
+      const finding: Finding = { ...base, id: unique('f') };
+      const version = (count: number): Finding => ({ ...finding, count });
+      const save = (count: number, when: Date) =>
+        store.saveFinding({
+          finding: version(count),
+          channel: 'C0',
+          now: when,
+          placementLeaseMs: 60_000,
+        });
+      const created = await save(1, NOW);
+      await save(2, at(1000));
+
+      // Act
+      const duringLease = await store.lockPlacement(finding.id, at(59_999), 60_000);
+      const afterLease = await store.lockPlacement(finding.id, at(60_001), 60_000);
+      await store.releasePlacement(finding.id);
+      await save(3, at(70_000));
+      const afterRelease = await store.lockPlacement(finding.id, at(70_001), 60_000);
+
+      // Assess
+      expect(created.outcome).toBe('created');
+      expect(duringLease).toBe(false);
+      expect(afterLease).toBe(true);
+      expect(afterRelease).toBe(true);
+    });
+  });
+
   describe('Method: appendAudit', () => {
     const received = (when: Date, eventId: string): AuditEntry => ({
       at: when.toISOString(),

@@ -667,6 +667,38 @@ describe('Handler: notify', () => {
       await expectDigestEntry(first.detail.id, 3.5);
     });
 
+    it('places a new finding under the lease its save took, which no other delivery gets meanwhile', async () => {
+      // Prepare
+      await start();
+      const first = distinctFinding(3);
+      const take = DynamoFindingStore.prototype.takeToken;
+      let interleaved: unknown;
+      const token = vi
+        .spyOn(DynamoFindingStore.prototype, 'takeToken')
+        .mockImplementation(async function (this: DynamoFindingStore, ...args) {
+          // While the creating delivery places the finding, the next version arrives.
+          interleaved ??= await notify(republished(3, 2, 41));
+          return take.apply(this, args);
+        });
+      const lock = vi.spyOn(DynamoFindingStore.prototype, 'lockPlacement');
+
+      // Act
+      const created = await notify(first);
+      const leases = await Promise.all(lock.mock.results.map((result) => result.value));
+      token.mockRestore();
+      lock.mockRestore();
+
+      // Assess
+      expect(created).toMatchObject({ outcome: 'created', placement: 'card' });
+      expect(interleaved).toMatchObject({ outcome: 'updated', placement: undefined });
+      // Only the interleaved delivery asked for the lease, and was refused.
+      expect(leases).toStrictEqual([false]);
+      const posts = bot.slack.okCallsTo('chat.postMessage');
+      expect(
+        posts.filter((call) => blocksText(call.body).includes(String(first.detail.id)))
+      ).toHaveLength(1);
+    });
+
     it('places a finding whose placing delivery died holding the lease, when that delivery is retried', async () => {
       // Prepare: the first delivery saves and takes the placement lease, then its invocation dies.
       await start();
