@@ -29,10 +29,25 @@ export const coreLogger = (logger: Logger): CoreLogger => ({
   error: (message, extra) => logger.error(message, (extra ?? {}) as LogAttributes),
 });
 
-export const createDynamoClient = (): DynamoDBClient =>
-  new DynamoDBClient({ maxAttempts: 5, retryStrategy: new DynamoRetryStrategy(5) });
+/**
+ * Takes the SDK's logger middleware off a client. It runs every request and response through the
+ * model's sensitive-data filter for the logger a client is given, and ours are given none (the
+ * SDK's default discards everything): 3–10 % of each call's CPU on the request paths, spent on
+ * copies nobody reads. Failures still reach our own logs through the errors the calls throw.
+ */
+export const withoutSdkLogging = <T extends { middlewareStack: { remove(name: string): boolean } }>(
+  client: T
+): T => {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+};
 
-export const createSsmClient = (): SSMClient => new SSMClient({});
+export const createDynamoClient = (): DynamoDBClient =>
+  withoutSdkLogging(
+    new DynamoDBClient({ maxAttempts: 5, retryStrategy: new DynamoRetryStrategy(5) })
+  );
+
+export const createSsmClient = (): SSMClient => withoutSdkLogging(new SSMClient({}));
 
 /**
  * The work queue (QUEUE_URL): jobs from the Slack path, and card edits queued for later. Its
@@ -43,7 +58,7 @@ export const createWorkQueue = (config: Config): JobQueue => {
   let queue: SqsJobQueue | undefined;
   return {
     enqueue: (job, options) => {
-      queue ??= new SqsJobQueue({ client: new SQSClient({}), queueUrl });
+      queue ??= new SqsJobQueue({ client: withoutSdkLogging(new SQSClient({})), queueUrl });
       return queue.enqueue(job, options);
     },
   };
