@@ -14,8 +14,7 @@ import {
   type AsffFinding,
   type AsffRemoteIpDetails,
   type AsffResource,
-  asffFindingSchema,
-  asffTriageSchema,
+  type AsffTriage,
   capString,
   DETECTOR_ID_PATTERN,
   type EventEnvelope,
@@ -29,7 +28,7 @@ import {
   guardDutyDetailSchema,
   INSTANCE_ID_PATTERN,
   PRODUCT_ARN_PATTERN,
-  securityHubDetailSchema,
+  securityHubSchemas,
 } from './schemas';
 
 /** The outcome of {@link parseEvent}: a normalized finding, or an event the bot deliberately ignores. */
@@ -113,14 +112,15 @@ const parseSecurityHubEvent = (
   envelope: EventEnvelope,
   options: ParseEventOptions
 ): ParsedEvent => {
-  const { findings } = validate(securityHubDetailSchema, envelope.detail, ['detail']);
+  const schemas = securityHubSchemas();
+  const { findings } = validate(schemas.detail, envelope.detail, ['detail']);
   const path = ['detail', 'findings', 0];
-  const triage = validate(asffTriageSchema, findings[0], path);
+  const triage = validate(schemas.triage, findings[0], path);
   if (options.skipSecurityHubGuardDuty && isGuardDutyProduct(triage)) {
     return skipped(envelope, 'GuardDuty is ingested directly');
   }
   if (isBotEcho(triage)) return skipped(envelope, 'update made by the bot itself');
-  const finding = validate(asffFindingSchema, findings[0], path);
+  const finding = validate(schemas.finding, findings[0], path);
   return {
     kind: 'finding',
     eventId: envelope.id,
@@ -578,7 +578,7 @@ const isGuardDutyProduct = (finding: { ProductName?: string; ProductArn?: string
  * `BatchUpdateFindings` leaves `UpdatedAt` alone while the note gets a fresh `UpdatedAt`: when the
  * product re-imported the finding after our note (newer `UpdatedAt`), the event is a real update.
  */
-const isBotEcho = (triage: z.output<typeof asffTriageSchema>): boolean => {
+const isBotEcho = (triage: AsffTriage): boolean => {
   if (triage.Note?.UpdatedBy !== BOT_NOTE_AUTHOR) return false;
   const notedAt = Date.parse(triage.Note.UpdatedAt ?? '');
   const updatedAt = Date.parse(triage.UpdatedAt ?? '');

@@ -330,144 +330,169 @@ export type GuardDutyRemoteIpDetails = z.output<typeof remoteIpDetailsSchema>;
 // Security Hub "Findings - Imported" (ASFF, PascalCase)
 // ---------------------------------------------------------------------------------------------
 
-/** `detail` of a "Security Hub Findings - Imported" event: the findings are validated one by one. */
-export const securityHubDetailSchema = z.object({
-  findings: z.array(z.unknown()).length(1, 'expected exactly one finding'),
-});
-
 /**
- * The few ASFF fields that decide whether an event is ignored, read leniently so that an event
- * we skip anyway never fails validation.
+ * The Security Hub (ASFF) schemas, built by {@link securityHubSchemas} on the first Security Hub
+ * event: most deployments ingest GuardDuty directly, and building these is about a third of the
+ * schemas' share of a cold start.
  */
-export const asffTriageSchema = z.object({
-  ProductArn: soft(text),
-  ProductName: soft(text),
-  UpdatedAt: soft(text),
-  Note: soft(z.object({ UpdatedBy: soft(text), UpdatedAt: soft(text) })),
-});
+const buildSecurityHubSchemas = () => {
+  /** `detail` of a "Security Hub Findings - Imported" event: the findings are validated one by one. */
+  const securityHubDetailSchema = z.object({
+    findings: z.array(z.unknown()).length(1, 'expected exactly one finding'),
+  });
 
-const asffRemoteIpDetailsSchema = z.object({
-  IpAddressV4: maybe(text),
-  Organization: soft(
-    z.object({ Asn: soft(asn), AsnOrg: soft(text), Org: soft(text), Isp: soft(text) })
-  ),
-  Country: soft(z.object({ CountryName: soft(text) })),
-  City: soft(z.object({ CityName: soft(text) })),
-});
+  /**
+   * The few ASFF fields that decide whether an event is ignored, read leniently so that an event
+   * we skip anyway never fails validation.
+   */
+  const asffTriageSchema = z.object({
+    ProductArn: soft(text),
+    ProductName: soft(text),
+    UpdatedAt: soft(text),
+    Note: soft(z.object({ UpdatedBy: soft(text), UpdatedAt: soft(text) })),
+  });
 
-const asffPortDetailsSchema = z.object({ Port: maybe(port) });
+  const asffRemoteIpDetailsSchema = z.object({
+    IpAddressV4: maybe(text),
+    Organization: soft(
+      z.object({ Asn: soft(asn), AsnOrg: soft(text), Org: soft(text), Isp: soft(text) })
+    ),
+    Country: soft(z.object({ CountryName: soft(text) })),
+    City: soft(z.object({ CityName: soft(text) })),
+  });
 
-const asffActionSchema = z.object({
-  ActionType: soft(text),
-  NetworkConnectionAction: maybe(
-    z.object({
-      ConnectionDirection: soft(text),
-      Protocol: soft(text),
-      LocalPortDetails: maybe(asffPortDetailsSchema),
-      RemotePortDetails: maybe(asffPortDetailsSchema),
-      RemoteIpDetails: maybe(asffRemoteIpDetailsSchema),
-    })
-  ),
-  AwsApiCallAction: maybe(
-    z.object({
-      Api: soft(text),
-      ServiceName: soft(text),
-      RemoteIpDetails: maybe(asffRemoteIpDetailsSchema),
-      DomainDetails: soft(z.object({ Domain: soft(text) })),
-    })
-  ),
-  DnsRequestAction: maybe(z.object({ Domain: soft(text), Protocol: soft(text) })),
-  PortProbeAction: maybe(
-    z.object({
-      PortProbeDetails: maybe(
-        z.array(
+  const asffPortDetailsSchema = z.object({ Port: maybe(port) });
+
+  const asffActionSchema = z.object({
+    ActionType: soft(text),
+    NetworkConnectionAction: maybe(
+      z.object({
+        ConnectionDirection: soft(text),
+        Protocol: soft(text),
+        LocalPortDetails: maybe(asffPortDetailsSchema),
+        RemotePortDetails: maybe(asffPortDetailsSchema),
+        RemoteIpDetails: maybe(asffRemoteIpDetailsSchema),
+      })
+    ),
+    AwsApiCallAction: maybe(
+      z.object({
+        Api: soft(text),
+        ServiceName: soft(text),
+        RemoteIpDetails: maybe(asffRemoteIpDetailsSchema),
+        DomainDetails: soft(z.object({ Domain: soft(text) })),
+      })
+    ),
+    DnsRequestAction: maybe(z.object({ Domain: soft(text), Protocol: soft(text) })),
+    PortProbeAction: maybe(
+      z.object({
+        PortProbeDetails: maybe(
+          z.array(
+            z.object({
+              LocalPortDetails: maybe(asffPortDetailsSchema),
+              RemoteIpDetails: maybe(asffRemoteIpDetailsSchema),
+            })
+          )
+        ),
+      })
+    ),
+  });
+
+  const asffNetworkSchema = z.object({
+    Direction: soft(text),
+    Protocol: soft(text),
+    SourceIpV4: maybe(text),
+    SourceIpV6: maybe(text),
+    SourcePort: maybe(port),
+    SourceDomain: soft(text),
+    DestinationIpV4: maybe(text),
+    DestinationIpV6: maybe(text),
+    DestinationPort: maybe(port),
+    DestinationDomain: soft(text),
+  });
+
+  const asffResourceSchema = z.object({
+    Type: nonEmptyText,
+    Id: nonEmptyText,
+    Tags: maybe(z.record(z.string(), text)),
+    Details: maybe(
+      z.object({
+        AwsEc2Instance: maybe(
           z.object({
-            LocalPortDetails: maybe(asffPortDetailsSchema),
-            RemoteIpDetails: maybe(asffRemoteIpDetailsSchema),
+            Type: soft(text),
+            ImageId: soft(text),
+            LaunchedAt: soft(text),
+            IamInstanceProfileArn: maybe(text),
+            VpcId: maybe(text),
+            SubnetId: maybe(text),
+            IpV4Addresses: soft(z.array(text)),
+            NetworkInterfaces: maybe(z.array(z.object({ NetworkInterfaceId: networkInterfaceId }))),
           })
-        )
-      ),
-    })
-  ),
-});
+        ),
+        AwsIamAccessKey: maybe(
+          z.object({
+            AccessKeyId: maybe(text),
+            PrincipalId: maybe(text),
+            PrincipalName: maybe(text),
+            PrincipalType: maybe(text),
+            UserName: maybe(text),
+          })
+        ),
+      })
+    ),
+  });
 
-const asffNetworkSchema = z.object({
-  Direction: soft(text),
-  Protocol: soft(text),
-  SourceIpV4: maybe(text),
-  SourceIpV6: maybe(text),
-  SourcePort: maybe(port),
-  SourceDomain: soft(text),
-  DestinationIpV4: maybe(text),
-  DestinationIpV6: maybe(text),
-  DestinationPort: maybe(port),
-  DestinationDomain: soft(text),
-});
+  /** One ASFF finding, as carried in `detail.findings[0]`. */
+  const asffFindingSchema = z.object({
+    Id: identifier,
+    ProductArn: z.string().regex(PRODUCT_ARN_PATTERN, 'expected a Security Hub product ARN'),
+    ProductName: maybe(text),
+    AwsAccountId: accountId,
+    Region: maybe(region),
+    GeneratorId: soft(text),
+    Types: maybe(z.array(text)),
+    Title: text,
+    Description: maybe(text),
+    CreatedAt: isoDateTime,
+    UpdatedAt: isoDateTime,
+    FirstObservedAt: maybe(isoDateTime),
+    LastObservedAt: maybe(isoDateTime),
+    Severity: maybe(
+      z.object({
+        Product: maybe(z.number()),
+        Normalized: maybe(z.number().min(0).max(100)),
+        Label: maybe(text),
+      })
+    ),
+    ProductFields: soft(z.record(z.string(), text)),
+    RecordState: maybe(text),
+    Sample: soft(z.boolean()),
+    Network: maybe(asffNetworkSchema),
+    Action: maybe(asffActionSchema),
+    Resources: z.array(asffResourceSchema).min(1, 'expected at least one resource'),
+  });
 
-const asffResourceSchema = z.object({
-  Type: nonEmptyText,
-  Id: nonEmptyText,
-  Tags: maybe(z.record(z.string(), text)),
-  Details: maybe(
-    z.object({
-      AwsEc2Instance: maybe(
-        z.object({
-          Type: soft(text),
-          ImageId: soft(text),
-          LaunchedAt: soft(text),
-          IamInstanceProfileArn: maybe(text),
-          VpcId: maybe(text),
-          SubnetId: maybe(text),
-          IpV4Addresses: soft(z.array(text)),
-          NetworkInterfaces: maybe(z.array(z.object({ NetworkInterfaceId: networkInterfaceId }))),
-        })
-      ),
-      AwsIamAccessKey: maybe(
-        z.object({
-          AccessKeyId: maybe(text),
-          PrincipalId: maybe(text),
-          PrincipalName: maybe(text),
-          PrincipalType: maybe(text),
-          UserName: maybe(text),
-        })
-      ),
-    })
-  ),
-});
+  return {
+    detail: securityHubDetailSchema,
+    triage: asffTriageSchema,
+    finding: asffFindingSchema,
+    remoteIpDetails: asffRemoteIpDetailsSchema,
+  };
+};
 
-/** One ASFF finding, as carried in `detail.findings[0]`. */
-export const asffFindingSchema = z.object({
-  Id: identifier,
-  ProductArn: z.string().regex(PRODUCT_ARN_PATTERN, 'expected a Security Hub product ARN'),
-  ProductName: maybe(text),
-  AwsAccountId: accountId,
-  Region: maybe(region),
-  GeneratorId: soft(text),
-  Types: maybe(z.array(text)),
-  Title: text,
-  Description: maybe(text),
-  CreatedAt: isoDateTime,
-  UpdatedAt: isoDateTime,
-  FirstObservedAt: maybe(isoDateTime),
-  LastObservedAt: maybe(isoDateTime),
-  Severity: maybe(
-    z.object({
-      Product: maybe(z.number()),
-      Normalized: maybe(z.number().min(0).max(100)),
-      Label: maybe(text),
-    })
-  ),
-  ProductFields: soft(z.record(z.string(), text)),
-  RecordState: maybe(text),
-  Sample: soft(z.boolean()),
-  Network: maybe(asffNetworkSchema),
-  Action: maybe(asffActionSchema),
-  Resources: z.array(asffResourceSchema).min(1, 'expected at least one resource'),
-});
+type SecurityHubSchemas = ReturnType<typeof buildSecurityHubSchemas>;
+let securityHub: SecurityHubSchemas | undefined;
 
+/** The Security Hub (ASFF) schemas: `detail`, the `triage` fields, one `finding`. */
+export const securityHubSchemas = (): SecurityHubSchemas => {
+  securityHub ??= buildSecurityHubSchemas();
+  return securityHub;
+};
+
+/** The ASFF fields that decide whether a Security Hub event is ignored. */
+export type AsffTriage = z.output<SecurityHubSchemas['triage']>;
 /** A validated ASFF finding. */
-export type AsffFinding = z.output<typeof asffFindingSchema>;
+export type AsffFinding = z.output<SecurityHubSchemas['finding']>;
 /** One entry of an ASFF finding's `Resources`. */
 export type AsffResource = AsffFinding['Resources'][number];
 /** An ASFF `RemoteIpDetails` object. */
-export type AsffRemoteIpDetails = z.output<typeof asffRemoteIpDetailsSchema>;
+export type AsffRemoteIpDetails = z.output<SecurityHubSchemas['remoteIpDetails']>;
