@@ -67,6 +67,17 @@ const digestKeyFor = (channel: string, now: Date): { digestKey: string; minuteSt
   return { digestKey: `DIGEST#${channel}#${minuteStart.slice(0, 16)}`, minuteStart };
 };
 
+/**
+ * Waits for two independent writes to finish, so that neither is still running when the delivery
+ * ends, and fails with the first one's error if either failed.
+ */
+const bothFinished = async <A, B>(first: Promise<A>, second: Promise<B>): Promise<[A, B]> => {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+  return [a.value, b.value];
+};
+
 const digestItem = (finding: Finding): DigestItem => ({
   findingId: finding.id,
   type: finding.type,
@@ -138,13 +149,10 @@ export class FindingNotifier {
       outcome === 'stale'
         ? this.#catchUp(record)
         : this.#show(record, route.post, { fresh, leased: outcome === 'created' });
-    // The audit entry and the card are independent once the finding is saved: written at once,
-    // and both finished (or failed) before the delivery ends.
-    const [audit, show] = await Promise.allSettled([audited, shown]);
-    if (audit.status === 'rejected') throw audit.reason;
-    if (show.status === 'rejected') throw show.reason;
+    // The audit entry and the card are independent once the finding is saved: written at once.
+    const [, placement] = await bothFinished(audited, shown);
     if (outcome === 'stale') return { findingId: finding.id, outcome };
-    return { findingId: finding.id, outcome, placement: show.value?.kind };
+    return { findingId: finding.id, outcome, placement: placement?.kind };
   }
 
   /**
@@ -267,20 +275,23 @@ export class FindingNotifier {
           ? await slack.postMessage(record.channel, card)
           : await slack.tryPostMessage(record.channel, card);
         if ('ts' in sent) {
-          await store.markPosted(findingCardKey(findingId), {
-            ts: sent.ts,
-            renderedVersion: record.version,
-            now: clock.now(),
-            placement,
-          });
-          await this.#audit(findingId, {
-            at: clock.now().toISOString(),
-            kind: 'card.posted',
-            actor: 'system',
-            dedupeKey: sent.ts,
-            result: 'ok',
-            detail: { channel: record.channel, ts: sent.ts, overBudget: !hasToken },
-          });
+          // Once Slack has the card, recording it and its audit entry are independent.
+          await bothFinished(
+            store.markPosted(findingCardKey(findingId), {
+              ts: sent.ts,
+              renderedVersion: record.version,
+              now: clock.now(),
+              placement,
+            }),
+            this.#audit(findingId, {
+              at: clock.now().toISOString(),
+              kind: 'card.posted',
+              actor: 'system',
+              dedupeKey: sent.ts,
+              result: 'ok',
+              detail: { channel: record.channel, ts: sent.ts, overBudget: !hasToken },
+            })
+          );
           return placement;
         }
         logger.info('Slack refused the post (429): the finding goes to the digest', {
