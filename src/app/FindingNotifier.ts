@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SlackCallError } from '../domain/errors';
 import { type Finding, isAtLeast, resourceLabel } from '../domain/Finding';
 import { type RoutingOptions, routeFinding } from '../domain/routing';
@@ -42,6 +43,8 @@ export interface FindingNotifierDeps {
   clock: Clock;
   logger: Logger;
   options: FindingNotifierOptions;
+  /** Names each delivery as the holder of the placement leases it takes. @default randomUUID */
+  newId?: () => string;
 }
 
 /** What happened to one delivered finding. */
@@ -97,11 +100,13 @@ const digestItem = (finding: Finding): DigestItem => ({
 export class FindingNotifier {
   readonly #deps: FindingNotifierDeps;
   readonly #leaseMs: number;
+  readonly #newId: () => string;
   readonly #cards: CardRefresher;
 
   public constructor(deps: FindingNotifierDeps) {
     this.#deps = deps;
     this.#leaseMs = deps.options.leaseMs ?? 60_000;
+    this.#newId = deps.newId ?? randomUUID;
     this.#cards = new CardRefresher({
       ...deps,
       intervalMs: deps.options.cardUpdateIntervalMs,
@@ -114,12 +119,14 @@ export class FindingNotifier {
     const { store, clock, options } = this.#deps;
     const { finding } = delivery;
     const route = routeFinding(finding, options.routing);
-    // The delivery that creates the record holds its placement lease from the save on.
+    const holder = this.#newId();
+    // A finding to be posted is placed by the delivery that creates its record, under the lease
+    // the save takes for it; one only recorded takes none.
     const { outcome, record } = await store.saveFinding({
       finding,
       channel: route.channel,
       now: clock.now(),
-      placementLeaseMs: this.#leaseMs,
+      ...(route.post ? { placementLease: { holder, ms: this.#leaseMs } } : {}),
     });
     const fresh = outcome === 'created' || outcome === 'updated';
     // A fresh version is saved by exactly one delivery (the conditional write above), so its entry
@@ -147,8 +154,8 @@ export class FindingNotifier {
     // relied on it): it finishes that.
     const shown =
       outcome === 'stale'
-        ? this.#catchUp(record)
-        : this.#show(record, route.post, { fresh, leased: outcome === 'created' });
+        ? this.#catchUp(record, holder)
+        : this.#show(record, route.post, { fresh, holder });
     // The audit entry and the card are independent once the finding is saved: written at once.
     const [, placement] = await bothFinished(audited, shown);
     if (outcome === 'stale') return { findingId: finding.id, outcome };
@@ -157,21 +164,18 @@ export class FindingNotifier {
 
   /**
    * @param delivery.fresh - this delivery saved a new version
-   * @param delivery.leased - it created the record, and with it holds the placement lease
+   * @param delivery.holder - the name of this delivery's placement leases
    */
   async #show(
     record: FindingRecord,
     post: boolean,
-    delivery: { fresh: boolean; leased: boolean }
+    delivery: { fresh: boolean; holder: string }
   ): Promise<Placement | undefined> {
-    const { fresh, leased } = delivery;
+    const { fresh, holder } = delivery;
     let placement = record.placement;
     if (placement === undefined || placement.kind === 'record-only') {
-      if (!post) {
-        if (placement === undefined) await this.#recordOnly(record);
-        return placement ?? { kind: 'record-only', reason: 'below MIN_POST_SEVERITY' };
-      }
-      placement = await this.#place(record, leased);
+      if (!post) return placement ?? this.#recordOnly(record);
+      placement = await this.#place(record, holder);
       if (placement === undefined) return undefined;
     } else if (placement.kind === 'digest') {
       // The digest exists already; only its entry for this finding is refreshed. A digest shows
@@ -227,27 +231,35 @@ export class FindingNotifier {
     });
   }
 
-  async #recordOnly(record: FindingRecord): Promise<void> {
-    const reason = 'below MIN_POST_SEVERITY';
-    await this.#deps.store.setPlacement(record.finding.id, { kind: 'record-only', reason });
+  /** Undefined: an earlier version is being posted (its card or digest will show this one). */
+  async #recordOnly(record: FindingRecord): Promise<Placement | undefined> {
+    const placement = { kind: 'record-only', reason: 'below MIN_POST_SEVERITY' } as const;
+    const { store, clock } = this.#deps;
+    if (!(await store.setRecordOnly(record.finding.id, placement.reason, clock.now()))) {
+      return undefined;
+    }
     await this.#audit(record.finding.id, {
       at: this.#deps.clock.now().toISOString(),
       kind: 'finding.recorded',
       actor: 'system',
       dedupeKey: `v${record.version}`,
       result: 'not-posted',
-      detail: { reason },
+      detail: { reason: placement.reason },
     });
+    return placement;
   }
 
   /**
-   * Decides between an own card and the storm digest, and posts. Undefined: someone else is
-   * placing it. `leased`: the caller holds the placement lease already (it created the record).
+   * Decides between an own card and the storm digest, and posts, under the placement lease of
+   * `holder` (taken by the save that created the record, or now). Undefined: someone else is
+   * placing it.
    */
-  async #place(record: FindingRecord, leased: boolean): Promise<Placement | undefined> {
+  async #place(record: FindingRecord, holder: string): Promise<Placement | undefined> {
     const { store, clock, slack, renderer, options, logger } = this.#deps;
     const findingId = record.finding.id;
-    if (!leased && !(await store.lockPlacement(findingId, clock.now(), this.#leaseMs))) {
+    const lease = record.placementLease;
+    const leased = lease?.holder === holder && lease.until > clock.now().getTime();
+    if (!leased && !(await store.lockPlacement(findingId, clock.now(), this.#leaseMs, holder))) {
       return undefined;
     }
     try {
@@ -332,7 +344,7 @@ export class FindingNotifier {
         await recordSlackFailure(store, findingId, error.method, error, clock.now());
       }
       await store
-        .releasePlacement(findingId)
+        .releasePlacement(findingId, holder)
         .catch((releaseError: unknown) =>
           logger.warn('could not release the placement lease', { findingId, releaseError })
         );
@@ -346,13 +358,13 @@ export class FindingNotifier {
    * the delivery that saved it could not, and a card or digest that shows an older version is
    * edited (or queued). Costs nothing more than the reads when all is shown.
    */
-  async #catchUp(record: FindingRecord): Promise<undefined> {
+  async #catchUp(record: FindingRecord, holder: string): Promise<undefined> {
     const { placement } = record;
     if (placement === undefined) {
       // The delivery placing it failed while holding the lease (this may be its retry), and the
       // newer deliveries found it being placed: it is placed now, from the latest version.
       const { post } = routeFinding(record.finding, this.#deps.options.routing);
-      await this.#show(record, post, { fresh: false, leased: false });
+      await this.#show(record, post, { fresh: false, holder });
       return undefined;
     }
     if (placement.kind === 'digest') await this.#refreshDigestEntry(record, placement.digestKey);

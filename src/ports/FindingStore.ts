@@ -26,6 +26,14 @@ export interface FindingRecord {
    * digest write.
    */
   digestEntry?: DigestItem;
+  /** Who last took the finding's placement lease, and until when (epoch ms; 0 once released). */
+  placementLease?: PlacementLease;
+}
+
+/** A placement lease: `holder` names the delivery that took it (see {@link FindingStore.lockPlacement}). */
+export interface PlacementLease {
+  holder: string;
+  until: number;
 }
 
 /** Who did something in Slack. */
@@ -153,15 +161,16 @@ export interface IntentInput {
 export interface FindingStore {
   /**
    * Records a finding version unless an equal or newer version is already recorded.
-   * Returns the outcome and the record as stored afterwards. With `placementLeaseMs`, the save
-   * that creates the record (outcome `created`) also takes the finding's placement lease for that
-   * long, as {@link lockPlacement} would: its caller places the finding without asking again.
+   * Returns the outcome and the record as stored afterwards. With `placementLease`, the save that
+   * creates the record also takes the finding's placement lease for `holder`, for `ms`, as
+   * {@link lockPlacement} would: the record it returns names the holder, so the caller (even one
+   * whose save was retried after a lost answer) places the finding without asking again.
    */
   saveFinding(input: {
     finding: Finding;
     channel: string;
     now: Date;
-    placementLeaseMs?: number;
+    placementLease?: { holder: string; ms: number };
   }): Promise<{ outcome: SaveOutcome; record: FindingRecord }>;
 
   getFinding(findingId: string): Promise<FindingRecord | undefined>;
@@ -193,13 +202,21 @@ export interface FindingStore {
   takeQuota(name: string, bucket: string, cap: number): Promise<boolean>;
 
   /**
-   * Takes the right to decide where an unplaced finding goes. Fails while another
-   * invocation holds an unexpired lease, or once the finding is placed.
+   * Takes the right to decide where an unplaced finding goes, for `holder` (one delivery). Fails
+   * while another holder's lease is unexpired, or once the finding is placed; succeeds again for
+   * the same holder (a retried request).
    */
-  lockPlacement(findingId: string, now: Date, leaseMs: number): Promise<boolean>;
+  lockPlacement(findingId: string, now: Date, leaseMs: number, holder: string): Promise<boolean>;
 
-  /** Gives up a placement lease (after a failure) so a retry can proceed at once. */
-  releasePlacement(findingId: string): Promise<void>;
+  /** Gives up `holder`'s placement lease (after a failure) so a retry can proceed at once. */
+  releasePlacement(findingId: string, holder: string): Promise<void>;
+
+  /**
+   * Records that an unplaced finding is only recorded, not posted, unless it is placed or being
+   * placed (an unexpired lease: the card or digest it gets will show the latest version). False
+   * when nothing was written.
+   */
+  setRecordOnly(findingId: string, reason: string, now: Date): Promise<boolean>;
 
   /**
    * Records the placement and releases the lease; for a digest placement, with the entry the

@@ -67,6 +67,9 @@ const isTransactionConflict = (error: unknown): boolean =>
   error instanceof TransactionCanceledException &&
   (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
 
+/** Condition: nobody holds the finding's placement lease (none taken, released, or run out at `:now`). */
+const LEASE_FREE = '(attribute_not_exists(placementLockUntil) OR placementLockUntil < :now)';
+
 /** Attempts of a transaction cancelled by a conflicting one (see `#transact`). */
 const TRANSACTION_ATTEMPTS = 4;
 
@@ -88,9 +91,11 @@ export class DynamoFindingStore implements FindingStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
   /**
-   * Token buckets this container found empty, until when (epoch ms) they stay empty for sure:
-   * only refills add tokens, at a known rate, so asking DynamoDB again before then would only
-   * read the same refusal (a storm asks for a token with every new finding).
+   * Token buckets this container found empty, and until when (epoch ms) they stay empty: only
+   * refills add tokens, at the budget's rate, so asking DynamoDB again before then would only read
+   * the same refusal (a storm asks for a token with every new finding). This holds while every
+   * container uses the same budget for a bucket (they all read the same settings); while a changed
+   * budget rolls out, a refusal may last up to one refill interval of the old one.
    */
   readonly #emptyUntil = new Map<string, number>();
 
@@ -103,9 +108,9 @@ export class DynamoFindingStore implements FindingStore {
     finding: Finding;
     channel: string;
     now: Date;
-    placementLeaseMs?: number;
+    placementLease?: { holder: string; ms: number };
   }): Promise<{ outcome: SaveOutcome; record: FindingRecord }> {
-    const { finding, channel, now, placementLeaseMs } = input;
+    const { finding, channel, now, placementLease } = input;
     const updatedAtMs = Date.parse(finding.updatedAt);
     const receivedAt = now.toISOString();
     try {
@@ -125,8 +130,9 @@ export class DynamoFindingStore implements FindingStore {
             'lastRenderedAt = if_not_exists(lastRenderedAt, :zero),',
             'gsi3pk = if_not_exists(gsi3pk, :g3), gsi3sk = if_not_exists(gsi3sk, :g3s),',
             'actions = if_not_exists(actions, :noActions),',
-            // Only the save that creates the record sets the lease: released, it is zero, never absent.
-            'placementLockUntil = if_not_exists(placementLockUntil, :lease)',
+            // The lease is set once, with the record: a released lease is zero, never absent.
+            'placementLockUntil = if_not_exists(placementLockUntil, :lease),',
+            'placementLeaseHolder = if_not_exists(placementLeaseHolder, :holder)',
             'ADD version :one',
           ].join(' '),
           ExpressionAttributeValues: {
@@ -144,7 +150,8 @@ export class DynamoFindingStore implements FindingStore {
             ':g3s': `${receivedAt}#${finding.id}`,
             ':one': 1,
             ':noActions': {},
-            ':lease': placementLeaseMs === undefined ? 0 : now.getTime() + placementLeaseMs,
+            ':lease': placementLease === undefined ? 0 : now.getTime() + placementLease.ms,
+            ':holder': placementLease?.holder ?? '',
           },
           ReturnValues: 'ALL_NEW',
         })
@@ -232,25 +239,44 @@ export class DynamoFindingStore implements FindingStore {
     return this.#conditionalUpdate(quotaUpdate({ name, bucket, cap }));
   }
 
-  public async lockPlacement(findingId: string, now: Date, leaseMs: number): Promise<boolean> {
+  public async lockPlacement(
+    findingId: string,
+    now: Date,
+    leaseMs: number,
+    holder: string
+  ): Promise<boolean> {
     return this.#conditionalUpdate({
       Key: { pk: findingPk(findingId), sk: STATE },
-      UpdateExpression: 'SET placementLockUntil = :until',
-      ConditionExpression:
-        'attribute_exists(pk) AND (attribute_not_exists(placement) OR placement.kind = :recordOnly) AND (attribute_not_exists(placementLockUntil) OR placementLockUntil < :now)',
+      UpdateExpression: 'SET placementLockUntil = :until, placementLeaseHolder = :holder',
+      ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(placement) OR placement.kind = :recordOnly) AND (${LEASE_FREE} OR placementLeaseHolder = :holder)`,
       ExpressionAttributeValues: {
         ':until': now.getTime() + leaseMs,
         ':now': now.getTime(),
         ':recordOnly': 'record-only',
+        ':holder': holder,
       },
     });
   }
 
-  public async releasePlacement(findingId: string): Promise<void> {
-    await this.#update({
+  public async releasePlacement(findingId: string, holder: string): Promise<void> {
+    // Only the holder's own lease: one that ran out may be someone else's by now.
+    await this.#conditionalUpdate({
       Key: { pk: findingPk(findingId), sk: STATE },
       UpdateExpression: 'SET placementLockUntil = :released',
-      ExpressionAttributeValues: { ':released': 0 },
+      ConditionExpression: 'placementLeaseHolder = :holder',
+      ExpressionAttributeValues: { ':released': 0, ':holder': holder },
+    });
+  }
+
+  public async setRecordOnly(findingId: string, reason: string, now: Date): Promise<boolean> {
+    return this.#conditionalUpdate({
+      Key: { pk: findingPk(findingId), sk: STATE },
+      UpdateExpression: 'SET placement = :p',
+      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(placement) AND ${LEASE_FREE}`,
+      ExpressionAttributeValues: {
+        ':p': { kind: 'record-only', reason } satisfies Placement,
+        ':now': now.getTime(),
+      },
     });
   }
 

@@ -26,6 +26,14 @@ export const toRecord = (item: Item): FindingRecord => ({
   actions: (item.actions ?? {}) as Record<string, ActionState>,
   ...(typeof item.pk === 'string' ? { card: toCard(item.pk, item) } : {}),
   ...(item.digestEntry === undefined ? {} : { digestEntry: item.digestEntry as DigestItem }),
+  ...(typeof item.placementLeaseHolder === 'string'
+    ? {
+        placementLease: {
+          holder: item.placementLeaseHolder,
+          until: num(item.placementLockUntil),
+        },
+      }
+    : {}),
 });
 
 /** A card item (a finding's own card or a digest) as a {@link CardState}. */

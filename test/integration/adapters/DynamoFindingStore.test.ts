@@ -78,33 +78,93 @@ describe('Class: DynamoFindingStore', () => {
     });
   });
 
-  describe('Methods: saveFinding with a placement lease, lockPlacement, releasePlacement', () => {
-    it('takes the lease with the save that creates the record, and with no later save', async () => {
+  describe('Methods: saveFinding with a placement lease, lockPlacement, releasePlacement, setRecordOnly', () => {
+    const lease = { ms: 60_000 };
+    /** Saves version `count` of `finding` as delivery `holder` would. */
+    const saveAs = (holder: string, finding: Finding, count: number, when: Date) =>
+      store.saveFinding({
+        finding: { ...finding, count },
+        channel: 'C0',
+        now: when,
+        placementLease: { ...lease, holder },
+      });
+
+    it('takes the lease for the delivery whose save creates the record, and for no later one', async () => {
       // Prepare
       const finding: Finding = { ...base, id: unique('f') };
-      const version = (count: number): Finding => ({ ...finding, count });
-      const save = (count: number, when: Date) =>
-        store.saveFinding({
-          finding: version(count),
-          channel: 'C0',
-          now: when,
-          placementLeaseMs: 60_000,
-        });
-      const created = await save(1, NOW);
-      await save(2, at(1000));
+      const created = await saveAs('first', finding, 1, NOW);
 
       // Act
-      const duringLease = await store.lockPlacement(finding.id, at(59_999), 60_000);
-      const afterLease = await store.lockPlacement(finding.id, at(60_001), 60_000);
-      await store.releasePlacement(finding.id);
-      await save(3, at(70_000));
-      const afterRelease = await store.lockPlacement(finding.id, at(70_001), 60_000);
+      const later = await saveAs('second', finding, 2, at(1000));
+      const secondDuringLease = await store.lockPlacement(finding.id, at(59_999), 60_000, 'second');
+      const firstAgain = await store.lockPlacement(finding.id, at(2000), 60_000, 'first');
+      const secondAfterLease = await store.lockPlacement(finding.id, at(62_001), 60_000, 'second');
 
       // Assess
-      expect(created.outcome).toBe('created');
-      expect(duringLease).toBe(false);
-      expect(afterLease).toBe(true);
+      expect(created).toMatchObject({
+        outcome: 'created',
+        record: { placementLease: { holder: 'first', until: NOW.getTime() + 60_000 } },
+      });
+      expect(later).toMatchObject({
+        outcome: 'updated',
+        record: { placementLease: { holder: 'first', until: NOW.getTime() + 60_000 } },
+      });
+      expect(secondDuringLease).toBe(false);
+      // A retried request of the holder succeeds (its first answer may have been lost).
+      expect(firstAgain).toBe(true);
+      expect(secondAfterLease).toBe(true);
+    });
+
+    it('names the holder in the record a retried creating save reads back', async () => {
+      // Prepare: the save was applied, and its answer lost.
+      const finding: Finding = { ...base, id: unique('f') };
+      await saveAs('first', finding, 1, NOW);
+
+      // Act
+      const retried = await saveAs('first', finding, 1, NOW);
+
+      // Assess
+      expect(retried).toMatchObject({
+        outcome: 'unchanged',
+        record: { placementLease: { holder: 'first' } },
+      });
+    });
+
+    it('releases only the holder’s own lease, and no later save takes it again', async () => {
+      // Prepare
+      const finding: Finding = { ...base, id: unique('f') };
+      await saveAs('first', finding, 1, NOW);
+
+      // Act
+      await store.releasePlacement(finding.id, 'someone else');
+      const whileHeld = await store.lockPlacement(finding.id, at(1000), 60_000, 'second');
+      await store.releasePlacement(finding.id, 'first');
+      await saveAs('third', finding, 2, at(2000));
+      const afterRelease = await store.lockPlacement(finding.id, at(2001), 60_000, 'third');
+
+      // Assess
+      expect(whileHeld).toBe(false);
       expect(afterRelease).toBe(true);
+    });
+
+    it('records a finding as not posted only while it is neither placed nor being placed', async () => {
+      // Prepare
+      const finding: Finding = { ...base, id: unique('f') };
+      await saveAs('poster', finding, 1, NOW);
+
+      // Act
+      const whilePlacing = await store.setRecordOnly(finding.id, 'below threshold', at(1000));
+      const afterLease = await store.setRecordOnly(finding.id, 'below threshold', at(60_001));
+      const again = await store.setRecordOnly(finding.id, 'below threshold', at(60_002));
+
+      // Assess
+      expect(whilePlacing).toBe(false);
+      expect(afterLease).toBe(true);
+      expect(again).toBe(false);
+      expect((await store.getFinding(finding.id))?.placement).toStrictEqual({
+        kind: 'record-only',
+        reason: 'below threshold',
+      });
     });
   });
 
@@ -385,7 +445,7 @@ describe('Class: DynamoFindingStore', () => {
     it('answers the placement with the record as it is now', async () => {
       // Prepare
       const { finding } = await saveNew();
-      await store.lockPlacement(finding.id, NOW, 60_000);
+      await store.lockPlacement(finding.id, NOW, 60_000, 'placer');
       const newer = { ...finding, count: finding.count + 1 };
       await store.saveFinding({ finding: newer, channel: 'C0SECURITY', now: NOW });
 

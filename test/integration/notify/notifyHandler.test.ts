@@ -699,6 +699,88 @@ describe('Handler: notify', () => {
       ).toHaveLength(1);
     });
 
+    it('places a new finding whose save was retried after its answer was lost', async () => {
+      // Prepare: DynamoDB applied the creating save, its answer was lost, and the same request was
+      // sent again (the SDK's retry): the save answers "unchanged".
+      await start();
+      const first = distinctFinding(4);
+      const save = DynamoFindingStore.prototype.saveFinding;
+      const retriedSave = vi
+        .spyOn(DynamoFindingStore.prototype, 'saveFinding')
+        .mockImplementationOnce(async function (this: DynamoFindingStore, input) {
+          await save.call(this, input);
+          return save.call(this, input);
+        });
+
+      // Act
+      const result = await notify(first);
+      retriedSave.mockRestore();
+
+      // Assess
+      expect(result).toMatchObject({ outcome: 'unchanged', placement: 'card' });
+      const posts = bot.slack.okCallsTo('chat.postMessage');
+      expect(
+        posts.filter((call) => blocksText(call.body).includes(String(first.detail.id)))
+      ).toHaveLength(1);
+    });
+
+    it('posts a version over the threshold that arrives while the first, below it, is being recorded', async () => {
+      // Prepare
+      await start({ MIN_POST_SEVERITY: 'Medium' });
+      const low = distinctFinding(5, 2);
+      const high = republished(5, 8, 41);
+      const recordOnly = DynamoFindingStore.prototype.setRecordOnly;
+      let interleaved: unknown;
+      const spy = vi
+        .spyOn(DynamoFindingStore.prototype, 'setRecordOnly')
+        .mockImplementation(async function (this: DynamoFindingStore, ...args) {
+          interleaved ??= await notify(high);
+          return recordOnly.apply(this, args);
+        });
+
+      // Act
+      const recorded = await notify(low);
+      spy.mockRestore();
+
+      // Assess
+      expect(interleaved).toMatchObject({ outcome: 'updated', placement: 'card' });
+      // The version below the threshold leaves the finding to the card that shows it now.
+      expect(recorded).toMatchObject({ outcome: 'created', placement: undefined });
+      const record = await store().getFinding(String(low.detail.id));
+      expect(record?.placement).toStrictEqual({ kind: 'card' });
+    });
+
+    it('posts one card when a version below the threshold arrives while the first is being posted', async () => {
+      // Prepare
+      await start({ MIN_POST_SEVERITY: 'Medium' });
+      const first = distinctFinding(6, 8);
+      const take = DynamoFindingStore.prototype.takeToken;
+      const meanwhile: unknown[] = [];
+      const token = vi
+        .spyOn(DynamoFindingStore.prototype, 'takeToken')
+        .mockImplementationOnce(async function (this: DynamoFindingStore, ...args) {
+          // While the first version is placed: a Low version, then a High one again.
+          meanwhile.push(await notify(republished(6, 2, 41)));
+          meanwhile.push(await notify(republished(6, 8, 42)));
+          return take.apply(this, args);
+        });
+
+      // Act
+      const placed = await notify(first);
+      token.mockRestore();
+
+      // Assess
+      expect(placed).toMatchObject({ outcome: 'created', placement: 'card' });
+      expect(meanwhile).toMatchObject([
+        { outcome: 'updated', placement: undefined },
+        { outcome: 'updated', placement: undefined },
+      ]);
+      const posts = bot.slack.okCallsTo('chat.postMessage');
+      expect(
+        posts.filter((call) => blocksText(call.body).includes(String(first.detail.id)))
+      ).toHaveLength(1);
+    });
+
     it('places a finding whose placing delivery died holding the lease, when that delivery is retried', async () => {
       // Prepare: the first delivery saves and takes the placement lease, then its invocation dies.
       await start();
@@ -714,7 +796,8 @@ describe('Handler: notify', () => {
       release.mockRestore();
       // The next version finds the finding being placed and leaves it to the lease holder.
       const meanwhile = await notify(republished(7, 2, 41));
-      await store().releasePlacement(findingId); // the lease runs out
+      const holder = (await store().getFinding(findingId))?.placementLease?.holder ?? '';
+      await store().releasePlacement(findingId, holder); // the lease runs out
 
       // Act
       const retried = await notify(first);
