@@ -596,6 +596,10 @@ const printStorm = (
       ['posts allowed by 1/s + burst over deliveries + catch-up', String(storm.postsAllowed)],
       ['chat.update allowed by 50/min over deliveries + catch-up', String(storm.updatesAllowed)],
       ['failed invocations (re-delivered)', String(storm.failedInvocations)],
+      ...Object.entries(storm.failureReasons).map(([reason, count]): [string, string] => [
+        '  failed with',
+        `${count} × ${reason}`,
+      ]),
       ['dead-lettered (failed 3 times)', String(storm.deadLettered)],
       [
         'findings lost (not in the table with its latest count)',

@@ -95,6 +95,8 @@ export interface StormResult {
   postsAllowed: number;
   updatesAllowed: number;
   failedInvocations: number;
+  /** Failed invocations by error (name and the start of its message). */
+  failureReasons: Record<string, number>;
   /** Events that failed every attempt (Lambda would put them in notify's DLQ). */
   deadLettered: number;
   findingsLost: number;
@@ -254,6 +256,7 @@ export const measureStorm = async (
     const sentBefore = sqs.messages.length;
     const outcomes: Record<string, number> = {};
     let failedInvocations = 0;
+    const failureReasons: Record<string, number> = {};
     let deadLettered = 0;
     const deliveryTimes: number[] = [];
     let workerJobs = 0;
@@ -302,8 +305,13 @@ export const measureStorm = async (
             deliveryTimes.push(performance.now() - began);
             const key = 'outcome' in result ? `${result.outcome}/${result.placement}` : 'skipped';
             outcomes[key] = (outcomes[key] ?? 0) + 1;
-          } catch {
+          } catch (error) {
             failedInvocations += 1;
+            const reason =
+              error instanceof Error
+                ? `${error.name}: ${error.message.slice(0, 80)}`
+                : String(error);
+            failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
             if (next.attempts < options.maxAttempts) queue.push(next);
             else deadLettered += 1;
           }
@@ -371,6 +379,7 @@ export const measureStorm = async (
       ),
       updatesAllowed: Math.floor(updatePerMinute + (updatePerMinute / 60) * seconds),
       failedInvocations,
+      failureReasons,
       deadLettered,
       findingsLost,
       findingsChecked: ids.length,
