@@ -84,6 +84,11 @@ describe('Handler: notify', () => {
     return handler(event);
   };
   const store = () => new DynamoFindingStore({ client: bot.dynamo, tableName: bot.tableName });
+  /** The cards posted (accepted by Slack) that show the finding `findingId`. */
+  const postsShowing = (findingId: unknown) =>
+    bot.slack
+      .okCallsTo('chat.postMessage')
+      .filter((call) => blocksText(call.body).includes(String(findingId)));
   /** A digested finding's record and its entry in the digest, as stored. */
   const digestEntryOf = async (findingId: unknown) => {
     const record = await store().getFinding(String(findingId));
@@ -693,10 +698,7 @@ describe('Handler: notify', () => {
       expect(interleaved).toMatchObject({ outcome: 'updated', placement: undefined });
       // Only the interleaved delivery asked for the lease, and was refused.
       expect(leases).toStrictEqual([false]);
-      const posts = bot.slack.okCallsTo('chat.postMessage');
-      expect(
-        posts.filter((call) => blocksText(call.body).includes(String(first.detail.id)))
-      ).toHaveLength(1);
+      expect(postsShowing(first.detail.id)).toHaveLength(1);
     });
 
     it('places a new finding whose save was retried after its answer was lost', async () => {
@@ -718,10 +720,7 @@ describe('Handler: notify', () => {
 
       // Assess
       expect(result).toMatchObject({ outcome: 'unchanged', placement: 'card' });
-      const posts = bot.slack.okCallsTo('chat.postMessage');
-      expect(
-        posts.filter((call) => blocksText(call.body).includes(String(first.detail.id)))
-      ).toHaveLength(1);
+      expect(postsShowing(first.detail.id)).toHaveLength(1);
     });
 
     it('posts a version over the threshold that arrives while the first, below it, is being recorded', async () => {
@@ -775,10 +774,7 @@ describe('Handler: notify', () => {
         { outcome: 'updated', placement: undefined },
         { outcome: 'updated', placement: undefined },
       ]);
-      const posts = bot.slack.okCallsTo('chat.postMessage');
-      expect(
-        posts.filter((call) => blocksText(call.body).includes(String(first.detail.id)))
-      ).toHaveLength(1);
+      expect(postsShowing(first.detail.id)).toHaveLength(1);
     });
 
     it('places a finding whose placing delivery died holding the lease, when that delivery is retried', async () => {
@@ -809,8 +805,7 @@ describe('Handler: notify', () => {
       const record = await store().getFinding(findingId);
       expect(record?.placement).toStrictEqual({ kind: 'card' });
       expect(record?.card).toMatchObject({ renderedVersion: record?.version });
-      const posts = bot.slack.okCallsTo('chat.postMessage');
-      expect(posts.filter((call) => blocksText(call.body).includes(findingId))).toHaveLength(1);
+      expect(postsShowing(findingId)).toHaveLength(1);
     });
 
     it('gathers a finding into the digest when Slack refuses its own card with 429', async () => {
