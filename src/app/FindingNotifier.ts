@@ -64,6 +64,15 @@ export interface FindingDelivery {
   eventTime: string;
 }
 
+/**
+ * How long a repeated or stale delivery refused the placement lease waits for it to run out: its
+ * holder may have died (this delivery may be its retry, which Lambda sends about a minute after
+ * the failure, as the lease runs out). A lease with longer to go is left to its holder.
+ */
+const LEASE_WAIT_MS = 15_000;
+/** Past the lease's end before asking again, for clock skew between invocations. */
+const LEASE_SKEW_MS = 250;
+
 /** `DIGEST#<channel>#<yyyy-mm-ddThh:mm>`: one digest per channel and minute. */
 const digestKeyFor = (channel: string, now: Date): { digestKey: string; minuteStart: string } => {
   const minuteStart = `${now.toISOString().slice(0, 16)}:00.000Z`;
@@ -174,8 +183,10 @@ export class FindingNotifier {
     const { fresh, holder } = delivery;
     let placement = record.placement;
     if (placement === undefined || placement.kind === 'record-only') {
-      if (!post) return placement ?? this.#recordOnly(record);
-      placement = await this.#place(record, holder);
+      // Only a fresh version can count on the lease's holder to show it once placed.
+      const waitForLease = !fresh;
+      if (!post) return placement ?? this.#recordOnly(record, waitForLease);
+      placement = await this.#place(record, holder, waitForLease);
       if (placement === undefined) return undefined;
     } else if (placement.kind === 'digest') {
       // The digest exists already; only its entry for this finding is refreshed. A digest shows
@@ -232,12 +243,13 @@ export class FindingNotifier {
   }
 
   /** Undefined: an earlier version is being posted (its card or digest will show this one). */
-  async #recordOnly(record: FindingRecord): Promise<Placement | undefined> {
+  async #recordOnly(record: FindingRecord, waitForLease: boolean): Promise<Placement | undefined> {
     const placement = { kind: 'record-only', reason: 'below MIN_POST_SEVERITY' } as const;
     const { store, clock } = this.#deps;
-    if (!(await store.setRecordOnly(record.finding.id, placement.reason, clock.now()))) {
-      return undefined;
-    }
+    const recorded = await this.#onceLeaseFree(record, waitForLease, () =>
+      store.setRecordOnly(record.finding.id, placement.reason, clock.now())
+    );
+    if (!recorded) return undefined;
     await this.#audit(record.finding.id, {
       at: this.#deps.clock.now().toISOString(),
       kind: 'finding.recorded',
@@ -250,18 +262,43 @@ export class FindingNotifier {
   }
 
   /**
+   * Runs `attempt` (a write that needs the finding's placement lease free, or ours) and, when it
+   * is refused and `wait` is set, once more after the lease the record shows runs out, if it does
+   * so within {@link LEASE_WAIT_MS}.
+   */
+  async #onceLeaseFree(
+    record: FindingRecord,
+    wait: boolean,
+    attempt: () => Promise<boolean>
+  ): Promise<boolean> {
+    if (await attempt()) return true;
+    const { clock } = this.#deps;
+    const remaining = (record.placementLease?.until ?? 0) - clock.now().getTime();
+    if (!wait || remaining <= 0 || remaining > LEASE_WAIT_MS) return false;
+    await clock.sleep(remaining + LEASE_SKEW_MS);
+    return attempt();
+  }
+
+  /**
    * Decides between an own card and the storm digest, and posts, under the placement lease of
    * `holder` (taken by the save that created the record, or now). Undefined: someone else is
    * placing it.
    */
-  async #place(record: FindingRecord, holder: string): Promise<Placement | undefined> {
+  async #place(
+    record: FindingRecord,
+    holder: string,
+    waitForLease: boolean
+  ): Promise<Placement | undefined> {
     const { store, clock, slack, renderer, options, logger } = this.#deps;
     const findingId = record.finding.id;
     const lease = record.placementLease;
     const leased = lease?.holder === holder && lease.until > clock.now().getTime();
-    if (!leased && !(await store.lockPlacement(findingId, clock.now(), this.#leaseMs, holder))) {
-      return undefined;
-    }
+    const locked =
+      leased ||
+      (await this.#onceLeaseFree(record, waitForLease, () =>
+        store.lockPlacement(findingId, clock.now(), this.#leaseMs, holder)
+      ));
+    if (!locked) return undefined;
     try {
       const { taken: hasToken } = await store.takeToken(
         `posts#${record.channel}`,
@@ -360,9 +397,10 @@ export class FindingNotifier {
    */
   async #catchUp(record: FindingRecord, holder: string): Promise<undefined> {
     const { placement } = record;
-    if (placement === undefined) {
+    if (placement === undefined || placement.kind === 'record-only') {
       // The delivery placing it failed while holding the lease (this may be its retry), and the
-      // newer deliveries found it being placed: it is placed now, from the latest version.
+      // newer deliveries found it being placed: it is placed now, from the latest version (a
+      // finding recorded only, whose latest version is to be posted, is posted now).
       const { post } = routeFinding(record.finding, this.#deps.options.routing);
       await this.#show(record, post, { fresh: false, holder });
       return undefined;

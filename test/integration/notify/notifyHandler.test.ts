@@ -777,7 +777,7 @@ describe('Handler: notify', () => {
       expect(postsShowing(first.detail.id)).toHaveLength(1);
     });
 
-    it('places a finding whose placing delivery died holding the lease, when that delivery is retried', async () => {
+    it('places a finding whose placing delivery died holding the lease, when its retry comes as the lease runs out', async () => {
       // Prepare: the first delivery saves and takes the placement lease, then its invocation dies.
       await start();
       const first = distinctFinding(7);
@@ -792,19 +792,53 @@ describe('Handler: notify', () => {
       release.mockRestore();
       // The next version finds the finding being placed and leaves it to the lease holder.
       const meanwhile = await notify(republished(7, 2, 41));
+      // Lambda retries about a minute after the failure, as the dead delivery's lease runs out:
+      // here a second before.
       const holder = (await store().getFinding(findingId))?.placementLease?.holder ?? '';
-      await store().releasePlacement(findingId, holder); // the lease runs out
+      await store().lockPlacement(findingId, new Date(), 1000, holder);
 
       // Act
+      const started = Date.now();
       const retried = await notify(first);
 
       // Assess
       expect(failure).toBe(died);
       expect(meanwhile).toMatchObject({ outcome: 'updated', placement: undefined });
       expect(retried).toMatchObject({ outcome: 'stale' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
       const record = await store().getFinding(findingId);
       expect(record?.placement).toStrictEqual({ kind: 'card' });
       expect(record?.card).toMatchObject({ renderedVersion: record?.version });
+      expect(postsShowing(findingId)).toHaveLength(1);
+    });
+
+    it('posts a recorded-only finding re-published over the threshold when a failed delivery of it is retried', async () => {
+      // Prepare: recorded only at first; the High version's delivery fails while placing it, after
+      // another High version found it being placed and left it to that delivery.
+      await start({ MIN_POST_SEVERITY: 'Medium' });
+      const low = distinctFinding(8, 2);
+      const high = republished(8, 8, 41);
+      const findingId = String(low.detail.id);
+      await notify(low);
+      const died = new Error('the invocation timed out');
+      let meanwhile: unknown;
+      const token = vi
+        .spyOn(DynamoFindingStore.prototype, 'takeToken')
+        .mockImplementationOnce(async () => {
+          meanwhile = await notify(republished(8, 8, 42));
+          throw died;
+        });
+      const failure = await notify(high).catch((error: unknown) => error);
+      token.mockRestore();
+
+      // Act
+      const retried = await notify(high);
+
+      // Assess
+      expect(failure).toBe(died);
+      expect(meanwhile).toMatchObject({ outcome: 'updated', placement: undefined });
+      expect(retried).toMatchObject({ outcome: 'stale' });
+      expect((await store().getFinding(findingId))?.placement).toStrictEqual({ kind: 'card' });
       expect(postsShowing(findingId)).toHaveLength(1);
     });
 
