@@ -147,6 +147,33 @@ describe('Class: DynamoFindingStore', () => {
       expect(afterRelease).toBe(true);
     });
 
+    it('takes no lease with a save that asks for none, and any delivery may take it', async () => {
+      // Prepare
+      const finding: Finding = { ...base, id: unique('f') };
+
+      // Act
+      const { record } = await store.saveFinding({ finding, channel: 'C0', now: NOW });
+      const locked = await store.lockPlacement(finding.id, NOW, 60_000, 'any');
+
+      // Assess
+      expect(record.placementLease).toStrictEqual({ holder: '', until: 0 });
+      expect(locked).toBe(true);
+    });
+
+    it('never records a finding with a card as not posted', async () => {
+      // Prepare
+      const finding: Finding = { ...base, id: unique('f') };
+      await saveAs('poster', finding, 1, NOW);
+      await store.setPlacement(finding.id, { kind: 'card' });
+
+      // Act
+      const recorded = await store.setRecordOnly(finding.id, 'below threshold', at(1000));
+
+      // Assess
+      expect(recorded).toBe(false);
+      expect((await store.getFinding(finding.id))?.placement).toStrictEqual({ kind: 'card' });
+    });
+
     it('records a finding as not posted only while it is neither placed nor being placed', async () => {
       // Prepare
       const finding: Finding = { ...base, id: unique('f') };

@@ -1,19 +1,54 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { describe, expect, it } from 'vitest';
-import { createDynamoClient, createSsmClient } from '../../../src/composition/clients';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createDynamoClient,
+  createSsmClient,
+  createWorkQueue,
+} from '../../../src/composition/clients';
+import { loadConfig } from '../../../src/config';
+
+const sqs = mockClient(SQSClient);
 
 const hasSdkLogging = (client: { middlewareStack: { identify(): string[] } }): boolean =>
   client.middlewareStack.identify().some((entry) => entry.startsWith('loggerMiddleware'));
 
-describe('Functions: createDynamoClient, createSsmClient', () => {
-  it("builds the request-path AWS clients without the SDK's logger middleware", () => {
+describe('Functions: createDynamoClient, createSsmClient, createWorkQueue', () => {
+  afterEach(() => sqs.reset());
+
+  it("builds the request-path AWS clients without the SDK's logger middleware", async () => {
+    // Prepare
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
+    const queue = createWorkQueue(
+      loadConfig({
+        SLACK_BOT_TOKEN: 'xoxb-test',
+        SLACK_SIGNING_SECRET: 'secret',
+        SLACK_BOT_ID: 'B0BOT',
+        SLACK_BOT_USER_ID: 'U0BOT',
+        SLACK_CHANNEL_ID: 'C0SECOPS',
+        TABLE_NAME: 'bot-table',
+        QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/work',
+        AWS_REGION: 'us-east-1',
+      })
+    );
+
     // Act
     const dynamo = createDynamoClient();
     const ssm = createSsmClient();
+    await queue.enqueue({
+      id: 'refresh:f1:1',
+      kind: 'refresh',
+      findingId: 'f1',
+      requestedBy: { userId: 'U1', userName: 'alice' },
+      requestedAt: '2026-11-23T06:00:00.000Z',
+    });
+    const work = sqs.send.firstCall.thisValue as SQSClient;
 
     // Assess
     expect(hasSdkLogging(new DynamoDBClient({}))).toBe(true);
     expect(hasSdkLogging(dynamo)).toBe(false);
     expect(hasSdkLogging(ssm)).toBe(false);
+    expect(hasSdkLogging(work)).toBe(false);
   });
 });
