@@ -2,15 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { ConfigError } from '../../src/domain/errors';
 import { parseRoutingRules } from '../../src/routingRules';
+import { MINIMAL_ENV } from '../support/minimalEnv';
 
-const minimal = {
-  SLACK_BOT_TOKEN: 'xoxb-test',
-  SLACK_SIGNING_SECRET: 'secret',
-  SLACK_BOT_ID: 'B0BOT',
-  SLACK_BOT_USER_ID: 'U0BOT',
-  SLACK_CHANNEL_ID: 'C0SECOPS',
-  TABLE_NAME: 'bot-table',
-};
+const minimal = MINIMAL_ENV;
 
 describe('Function: loadConfig', () => {
   it('applies the documented defaults when only the required variables are set', () => {

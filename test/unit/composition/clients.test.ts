@@ -8,6 +8,7 @@ import {
   createWorkQueue,
 } from '../../../src/composition/clients';
 import { loadConfig } from '../../../src/config';
+import { MINIMAL_ENV } from '../../support/minimalEnv';
 
 const sqs = mockClient(SQSClient);
 
@@ -22,12 +23,7 @@ describe('Functions: createDynamoClient, createSsmClient, createWorkQueue', () =
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm1' });
     const queue = createWorkQueue(
       loadConfig({
-        SLACK_BOT_TOKEN: 'xoxb-test',
-        SLACK_SIGNING_SECRET: 'secret',
-        SLACK_BOT_ID: 'B0BOT',
-        SLACK_BOT_USER_ID: 'U0BOT',
-        SLACK_CHANNEL_ID: 'C0SECOPS',
-        TABLE_NAME: 'bot-table',
+        ...MINIMAL_ENV,
         QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/work',
         AWS_REGION: 'us-east-1',
       })
