@@ -9,21 +9,26 @@ import type { Logger } from '../../ports/Logger';
 import type { SlackMessage } from '../../ports/SlackGateway';
 import { escapeMrkdwn } from '../../slack/mrkdwn';
 import { type CardRefresher, findingCardKey } from '../CardRefresher';
-import type { DismissOutcome, DismissService, ReopenOutcome } from '../dismissal/DismissService';
+import type {
+  DismissOutcome,
+  DismissService,
+  ReopenOutcome,
+  StepResult,
+} from '../dismissal/DismissService';
 import { buildAfterActionReport } from '../report/buildAfterActionReport';
 import { RetryLaterError } from './isolationJobs';
 import type { JobHandler } from './JobRunner';
 import { postInThread, type ReplyDeps, replyToRequester } from './replies';
 
-/** Collaborators of the dismissal, suppression and report jobs. */
-
 /** A dismissal or reopen that failed in a step worth another delivery (throttling, timeouts). */
-const failedRetryably = (outcome: { status: string; steps: object }): boolean =>
-  outcome.status === 'failed' &&
-  Object.values(outcome.steps as Record<string, { status: string; retryable?: boolean }>).some(
-    (step) => step.status === 'failed' && step.retryable === true
+const failedRetryably = (outcome: DismissOutcome | ReopenOutcome): boolean => {
+  const steps: StepResult[] = Object.values(outcome.steps);
+  return (
+    outcome.status === 'failed' && steps.some((step) => step.status === 'failed' && step.retryable)
   );
+};
 
+/** Collaborators of the dismissal, suppression and report jobs. */
 export interface DismissalJobsDeps extends ReplyDeps {
   store: FindingStore;
   cards: CardRefresher;
