@@ -270,6 +270,7 @@ export const loadConfig = (env: Env = process.env): Config => {
   const apiUrl = read(env, 'SLACK_API_URL') ?? 'https://slack.com/api/';
   matching('SLACK_API_URL', apiUrl, /^https?:\/\/\S+$/, 'an http(s) URL');
   const teamId = read(env, 'SLACK_TEAM_ID');
+  const routingRulesJson = read(env, 'ROUTING_RULES');
   return {
     slack: {
       botToken: secret(env, 'SLACK_BOT_TOKEN'),
@@ -301,9 +302,7 @@ export const loadConfig = (env: Env = process.env): Config => {
       CHANNEL_ID,
       'a channel id such as C0123ABCD'
     ),
-    ...(read(env, 'ROUTING_RULES') === undefined
-      ? {}
-      : { routingRulesJson: read(env, 'ROUTING_RULES') as string }),
+    ...(routingRulesJson === undefined ? {} : { routingRulesJson }),
     minPostSeverity: band(env, 'MIN_POST_SEVERITY', 'Low'),
     postBudget: {
       perSecond: positiveNumber(env, 'POST_BUDGET_PER_SECOND', 1),
