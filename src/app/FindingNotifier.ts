@@ -206,21 +206,28 @@ export class FindingNotifier {
     const findingId = record.finding.id;
     const digestCard =
       placement.kind === 'digest' ? await this.#ensureDigestPosted(placement.digestKey) : undefined;
-    // What was just read or written saves the first round's reads: the record holds the finding's
-    // own card too (unless this delivery placed the finding just now: then the card was written
-    // after the record), and the digest's card was read just above.
-    const placedBefore = placement === record.placement;
-    const known = placedBefore
-      ? { record, ...(digestCard === undefined ? {} : { card: digestCard }) }
-      : digestCard !== undefined
-        ? { record: { ...record, placement }, card: digestCard }
-        : placement.kind === 'card'
-          ? await this.#knownAfterPost(findingId)
-          : undefined;
+    const known = await this.#known(record, placement, digestCard);
     await this.#cards.refresh(findingId, {
       defer: true,
       ...(known === undefined ? {} : { known }),
     });
+  }
+
+  /**
+   * What was just read or written saves the refresh its first round of reads: the record holds the
+   * finding's own card too (unless this delivery placed the finding just now: then the card was
+   * written after the record, and is read once), and the digest's card was read just before.
+   */
+  async #known(
+    record: FindingRecord,
+    placement: Placement,
+    digestCard: CardState | undefined
+  ): Promise<{ record: FindingRecord; card?: CardState } | undefined> {
+    if (placement === record.placement) {
+      return { record, ...(digestCard === undefined ? {} : { card: digestCard }) };
+    }
+    if (digestCard !== undefined) return { record: { ...record, placement }, card: digestCard };
+    return placement.kind === 'card' ? this.#knownAfterPost(record.finding.id) : undefined;
   }
 
   /**
