@@ -4,8 +4,9 @@ import type { ResponseOptions, ResponseUrlClient, SlackMessage } from '../../por
 import type { FetchResponse } from './slackTransport';
 
 /**
- * {@link ResponseUrlClient} over a `fetch`-shaped transport (the bot's Slack transport). Only `https://hooks.slack.com` (or the configured Web API
- * origin, for the offline server) is accepted as a response URL: the URL comes from a request body.
+ * {@link ResponseUrlClient} over a `fetch`-shaped transport (the bot's Slack transport). Only
+ * `https://hooks.slack.com` (or the configured Web API origin, for the offline server) is accepted
+ * as a response URL: the URL comes from a request body.
  */
 export class FetchResponseUrlClient implements ResponseUrlClient {
   readonly #allowedOrigins: ReadonlySet<string>;

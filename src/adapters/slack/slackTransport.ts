@@ -18,8 +18,9 @@ export type FetchResponse = Awaited<ReturnType<FetchFunction>>;
  * container would be one Slack has closed, and the ack path does not retry. An abort signal (the
  * client's per-call timeout) destroys the request; a slow answer is not cut by the idle timeout.
  * A redirect is never followed (Slack's API does not redirect, and the Web API client asks for
- * `redirect: 'error'`): a 3xx answer rejects unless `redirect: 'manual'`. A multipart body (the report's file upload, built as `FormData`, which
- * loads undici by itself) goes through Node's `fetch` unchanged.
+ * `redirect: 'error'`): a 3xx answer rejects unless `redirect: 'manual'`. A multipart body (the
+ * report's file upload, built as `FormData`, which loads undici by itself) goes through Node's
+ * `fetch` unchanged.
  */
 export const createSlackTransport = (
   options: { idleSocketMs?: number; maxSockets?: number } = {}
