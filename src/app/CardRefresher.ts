@@ -133,9 +133,11 @@ export class CardRefresher {
   }
 
   /**
-   * Runs a queued refresh job. One queued by `defer` mode first withdraws its own mark (so that it
-   * can queue itself again, and so that a mark never outlives its job) and stays within the edit
-   * budget; any other refresh (after someone's action) is shown as soon as the window allows.
+   * Runs a queued refresh job. One queued by `defer` mode stays within the edit budget, and can
+   * queue itself again: its own mark is due by now, so it holds nobody back (a mark only stands for
+   * an edit due later than now) and a new one may replace it. Run early (the clocks of two
+   * invocations differ), it first withdraws its mark, so that the mark never outlives the job. Any
+   * other refresh (after someone's action) is shown as soon as the window allows.
    */
   public async runQueued(job: Job): Promise<void> {
     if (job.findingId === undefined) return;
@@ -144,7 +146,9 @@ export class CardRefresher {
       await this.refresh(job.findingId);
       return;
     }
-    await this.#deps.store.unscheduleRefresh(deferred.key, deferred.dueAt);
+    if (deferred.dueAt > this.#deps.clock.now().getTime()) {
+      await this.#deps.store.unscheduleRefresh(deferred.key, deferred.dueAt);
+    }
     await this.refresh(job.findingId, { defer: true });
   }
 
@@ -158,7 +162,8 @@ export class CardRefresher {
     const record = known?.record ?? (await store.getFinding(findingId));
     const placement = record?.placement;
     if (placement?.kind === 'card') {
-      const card = known?.card ?? known?.record.card;
+      // The finding's own card is stored with it: the record just read holds it.
+      const card = known?.card ?? record?.card;
       await this.#refresh(findingCardKey(findingId), findingId, { since, mode, card }, async () => {
         const latest = await store.getFinding(findingId);
         if (!latest) throw new Error(`finding ${findingId} vanished from the store`);

@@ -492,6 +492,45 @@ describe('Handler: notify', () => {
       expect(bot.slack.calls.filter((call) => call.status === 429)).toStrictEqual([]);
     });
 
+    it('lets a queued edit that finds the budget spent queue itself again, with one read and one write', async () => {
+      // Prepare: 30 a minute is a burst of 3 and a token every 2 s; five cards want an edit.
+      await start({ CARD_EDITS_PER_MINUTE: '30' });
+      const findings = [1, 2, 3, 4, 5].map((index) => distinctFinding(index, 8));
+      for (const event of findings) await notify(event);
+      for (const event of findings) await notify(updateOf(event, 99));
+      const deferredAtFirst = queued.length;
+      const getFinding = vi.spyOn(DynamoFindingStore.prototype, 'getFinding');
+      const getCard = vi.spyOn(DynamoFindingStore.prototype, 'getCard');
+      const unschedule = vi.spyOn(DynamoFindingStore.prototype, 'unscheduleRefresh');
+
+      // Act: the two edits run when due; one token has come back by then.
+      await drainQueue();
+      const reads = { findings: getFinding.mock.calls.length, cards: getCard.mock.calls.length };
+      const withdrawn = unschedule.mock.calls.length;
+      for (const spy of [getFinding, getCard, unschedule]) spy.mockRestore();
+      const requeued = queued.map((message) => JSON.parse(message.body).args);
+      const marks = await Promise.all(
+        requeued.map(async (args) => (await store().getCard(args.key))?.refreshDueAt)
+      );
+      await drainQueue();
+
+      // Assess
+      expect(deferredAtFirst).toBe(2);
+      // The edit that ran found its token, the other queued itself again: its own mark was due,
+      // so it held nobody back and was replaced without being withdrawn first. Each job read
+      // the finding (its card is stored with it) once more before its edit, and no card alone.
+      expect(requeued).toHaveLength(1);
+      expect(marks).toStrictEqual([requeued[0]?.dueAt]);
+      expect(withdrawn).toBe(0);
+      expect(reads).toStrictEqual({ findings: 3, cards: 0 });
+      for (const event of findings) {
+        const record = await store().getFinding(String(event.detail.id));
+        expect(record?.card?.renderedVersion).toBe(record?.card?.version);
+      }
+      expect(bot.slack.okCallsTo('chat.update')).toHaveLength(5);
+      expect(bot.slack.calls.filter((call) => call.status === 429)).toStrictEqual([]);
+    });
+
     it('fails the delivery when its edit cannot be queued, and the retry queues it', async () => {
       // Prepare
       await start({ CARD_UPDATE_INTERVAL_SECONDS: '60' });
