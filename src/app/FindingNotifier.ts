@@ -90,6 +90,12 @@ const bothFinished = async <A, B>(first: Promise<A>, second: Promise<B>): Promis
   return [a.value, b.value];
 };
 
+/** Where {@link FindingNotifier}'s placement put a finding, and the digest's card if it gathered it. */
+interface Placed {
+  placement: Placement;
+  digestCard?: CardState;
+}
+
 const digestItem = (finding: Finding): DigestItem => ({
   findingId: finding.id,
   type: finding.type,
@@ -182,30 +188,40 @@ export class FindingNotifier {
   ): Promise<Placement | undefined> {
     const { fresh, holder } = delivery;
     let placement = record.placement;
+    let digestCard: CardState | undefined;
     if (placement === undefined || placement.kind === 'record-only') {
       // Only a fresh version can count on the lease's holder to show it once placed.
       const waitForLease = !fresh;
       if (!post) return placement ?? this.#recordOnly(record, waitForLease);
-      placement = await this.#place(record, holder, waitForLease);
-      if (placement === undefined) return undefined;
+      const placed = await this.#place(record, holder, waitForLease);
+      if (placed === undefined) return undefined;
+      ({ placement, digestCard } = placed);
     } else if (placement.kind === 'digest') {
       // The digest exists already; only its entry for this finding is refreshed. A digest shows
       // no counts, so a fresh version whose entry reads the same leaves it as it is.
       const changed = await this.#refreshDigestEntry(record, placement.digestKey);
       if (fresh && !changed) return placement;
     }
-    await this.#upToDate(record, placement);
+    await this.#upToDate(record, placement, digestCard);
     return placement;
   }
 
   /**
    * Posts the digest if nobody has, and brings the card or digest showing the finding up to its
    * recorded state. Never waits on Slack: an edit that cannot happen now is queued for when it can.
+   *
+   * @param gathered - the digest's card as this delivery's placement left it, when it did
    */
-  async #upToDate(record: FindingRecord, placement: Placement): Promise<void> {
+  async #upToDate(
+    record: FindingRecord,
+    placement: Placement,
+    gathered?: CardState
+  ): Promise<void> {
     const findingId = record.finding.id;
     const digestCard =
-      placement.kind === 'digest' ? await this.#ensureDigestPosted(placement.digestKey) : undefined;
+      placement.kind === 'digest'
+        ? await this.#ensureDigestPosted(placement.digestKey, gathered)
+        : undefined;
     const known = await this.#known(record, placement, digestCard);
     await this.#cards.refresh(findingId, {
       defer: true,
@@ -295,7 +311,7 @@ export class FindingNotifier {
     record: FindingRecord,
     holder: string,
     waitForLease: boolean
-  ): Promise<Placement | undefined> {
+  ): Promise<Placed | undefined> {
     const { store, clock, slack, renderer, options, logger } = this.#deps;
     const findingId = record.finding.id;
     const lease = record.placementLease;
@@ -322,7 +338,7 @@ export class FindingNotifier {
         // (the card is stored with the finding, so the record tells).
         if (record.card?.ts !== undefined) {
           await store.setPlacement(findingId, placement);
-          return placement;
+          return { placement };
         }
         const card = renderer.findingCard(record);
         // Within budget, a 429 means Slack's count differs from ours: the finding goes to the
@@ -348,7 +364,7 @@ export class FindingNotifier {
               detail: { channel: record.channel, ts: sent.ts, overBudget: !hasToken },
             })
           );
-          return placement;
+          return { placement };
         }
         logger.info('Slack refused the post (429): the finding goes to the digest', {
           findingId,
@@ -359,12 +375,18 @@ export class FindingNotifier {
       // The entry first, then the placement with the entry it shows: until the finding is placed,
       // only the holder of its placement lease writes its entry.
       const entry = digestItem(record.finding);
-      await store.addToDigest({ digestKey, channel: record.channel, minuteStart, item: entry });
+      const digestCard = await store.gatherIntoDigest({
+        digestKey,
+        channel: record.channel,
+        minuteStart,
+        item: entry,
+      });
       const placement: Placement = { kind: 'digest', digestKey };
       const placed = await store.setPlacement(findingId, placement, { digestEntry: entry });
       // A version saved while the lease was held was left to this delivery: its entry goes in now
-      // (nothing is written when it reads the same).
-      await this.#refreshDigestEntry(placed, digestKey);
+      // (nothing is written when it reads the same). The digest's card as gathered then still
+      // tells whether the digest is posted, unless that moved its version again.
+      const moved = await this.#refreshDigestEntry(placed, digestKey);
       logger.info('finding gathered into the digest (posting budget spent or Slack said 429)', {
         findingId,
         digestKey,
@@ -382,7 +404,7 @@ export class FindingNotifier {
         },
         { once: true }
       );
-      return placement;
+      return moved ? { placement } : { placement, digestCard };
     } catch (error) {
       if (error instanceof SlackCallError) {
         await recordSlackFailure(store, findingId, error.method, error, clock.now());
@@ -417,10 +439,14 @@ export class FindingNotifier {
     return undefined;
   }
 
-  /** Posts the digest unless it is posted; returns its card when it was posted already. */
-  async #ensureDigestPosted(digestKey: string): Promise<CardState | undefined> {
+  /**
+   * Posts the digest unless it is posted; returns its card when it was posted already.
+   *
+   * @param seen - the digest's card as just written, instead of reading it
+   */
+  async #ensureDigestPosted(digestKey: string, seen?: CardState): Promise<CardState | undefined> {
     const { store, clock, slack, renderer } = this.#deps;
-    const card = await store.getCard(digestKey);
+    const card = seen ?? (await store.getCard(digestKey));
     if (card?.ts !== undefined) return card;
     if (!(await store.lockCardPost(digestKey, clock.now(), this.#leaseMs))) return undefined;
     try {

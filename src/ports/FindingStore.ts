@@ -256,23 +256,31 @@ export interface FindingStore {
   markRendered(key: string, version: number): Promise<void>;
 
   /**
-   * Adds or refreshes a finding in a channel's digest for one minute, creating the digest if
-   * needed, and bumps the digest's version. Without `from`, returns false, changing nothing,
-   * when the finding's entry is already there and reads the same (a digest shows no counts). With
-   * `from`, the caller has compared with {@link FindingRecord.digestEntry}; returns false, changing
-   * nothing, when `from` is no longer the finding's latest version.
+   * Gathers a finding being placed into a channel's digest for one minute: writes its entry,
+   * creating the digest if needed, then bumps the digest's version. Returns the digest's card as it
+   * stands after the bump. Only the holder of the finding's placement lease calls it, so the entry
+   * is written whatever it read before.
+   */
+  gatherIntoDigest(input: {
+    digestKey: string;
+    channel: string;
+    minuteStart: string;
+    item: DigestItem;
+  }): Promise<CardState>;
+
+  /**
+   * Refreshes a placed finding's entry in its digest, after the caller compared the entry with
+   * {@link FindingRecord.digestEntry}: the entry, the digest's version and the finding's
+   * `digestEntry` are written together, and only while `from` (the version of the finding the
+   * entry is from: its `updatedAt` and `count`) is the finding's latest version. Returns false,
+   * changing nothing, when it is not: a delivery holding an older copy writes nothing.
    */
   addToDigest(input: {
     digestKey: string;
     channel: string;
     minuteStart: string;
     item: DigestItem;
-    /**
-     * The version of the finding the entry is from (its `updatedAt` and `count`). When given, the
-     * entry and the finding's {@link FindingRecord.digestEntry} are written together, and only
-     * while that version is the latest: a delivery holding an older copy writes nothing.
-     */
-    from?: { updatedAt: string; count: number };
+    from: { updatedAt: string; count: number };
   }): Promise<boolean>;
 
   getDigest(digestKey: string): Promise<DigestState | undefined>;

@@ -335,7 +335,7 @@ describe('Class: DynamoFindingStore', () => {
     });
   });
 
-  describe('Method: addToDigest', () => {
+  describe('Method: gatherIntoDigest', () => {
     const item: DigestItem = {
       findingId: base.id,
       type: base.type,
@@ -343,48 +343,63 @@ describe('Class: DynamoFindingStore', () => {
       resource: resourceLabel(base.resource),
       title: base.title,
     };
-    const add = (digestKey: string, entry: DigestItem) =>
-      store.addToDigest({
+    const gather = (digestKey: string, entry: DigestItem) =>
+      store.gatherIntoDigest({
         digestKey,
         channel: 'C0SECURITY',
         minuteStart: '2025-03-11T14:05',
         item: entry,
       });
 
-    it('adds a new entry and ignores the same entry added again', async () => {
+    it('creates the digest with the entry and answers its card', async () => {
       // Prepare
       const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;
 
       // Act
-      const first = await add(digestKey, item);
-      const again = await add(digestKey, { ...item });
+      const card = await gather(digestKey, item);
 
       // Assess
-      expect([first, again]).toStrictEqual([true, false]);
+      expect(card).toStrictEqual({
+        key: digestKey,
+        channel: 'C0SECURITY',
+        version: 1,
+        renderedVersion: 0,
+        lastRenderedAt: 0,
+      });
       const digest = await store.getDigest(digestKey);
-      expect(digest?.card).toMatchObject({ channel: 'C0SECURITY', version: 1, renderedVersion: 0 });
+      expect(digest?.card).toStrictEqual(card);
       expect(digest?.minuteStart).toBe('2025-03-11T14:05');
       expect(digest?.items).toStrictEqual([item]);
     });
 
-    it.each([
-      ['type', { type: 'Recon:EC2/PortProbeUnprotectedPort' }],
-      ['severity', { severity: 5 }],
-      ['resource', { resource: 'i-0a1b2c3d4e5f60718 (web-02)' }],
-      ['title', { title: 'A changed title' }],
-    ])('refreshes the entry when its %s differs', async (_field, change) => {
+    it('answers the card as posted once the digest is', async () => {
       // Prepare
       const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;
-      await add(digestKey, item);
+      await gather(digestKey, item);
+      await store.markPosted(digestKey, { ts: '1741700000.000100', renderedVersion: 1, now: NOW });
+      const other = { ...item, findingId: unique('other') };
 
       // Act
-      const refreshed = await add(digestKey, { ...item, ...change });
+      const card = await gather(digestKey, other);
 
       // Assess
-      expect(refreshed).toBe(true);
-      const digest = await store.getDigest(digestKey);
-      expect(digest?.card.version).toBe(2);
-      expect(digest?.items).toStrictEqual([{ ...item, ...change }]);
+      expect(card).toMatchObject({ ts: '1741700000.000100', version: 2, renderedVersion: 1 });
+      expect((await store.getDigest(digestKey))?.items).toHaveLength(2);
+    });
+
+    it('writes the entry once and moves the version again when a placement is retried', async () => {
+      // Prepare: the first attempt wrote the entry, then failed before placing the finding.
+      const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;
+      await gather(digestKey, item);
+
+      // Act
+      const card = await gather(digestKey, { ...item, title: 'A changed title' });
+
+      // Assess
+      expect(card.version).toBe(2);
+      expect((await store.getDigest(digestKey))?.items).toStrictEqual([
+        { ...item, title: 'A changed title' },
+      ]);
     });
   });
 
@@ -401,7 +416,7 @@ describe('Class: DynamoFindingStore', () => {
       };
       const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;
       const digest = { digestKey, channel: 'C0SECURITY', minuteStart: '2025-03-11T14:05' };
-      await store.addToDigest({ ...digest, item: entry });
+      await store.gatherIntoDigest({ ...digest, item: entry });
       await store.setPlacement(finding.id, { kind: 'digest', digestKey }, { digestEntry: entry });
       const newer = { ...finding, count: finding.count + 1 };
       const placed = await store.getFinding(finding.id);
@@ -455,7 +470,7 @@ describe('Class: DynamoFindingStore', () => {
       // Prepare: the digest shows a newer entry than the finding records.
       const { finding, entry, digest, newer } = await gatherThenUpdate();
       const shown = { ...entry, severity: 5 };
-      await store.addToDigest({ ...digest, item: shown });
+      await store.gatherIntoDigest({ ...digest, item: shown });
 
       // Act
       const changed = await store.addToDigest({

@@ -691,10 +691,10 @@ describe('Handler: notify', () => {
       await startWithBudgetSpent();
       const first = distinctFinding(2);
       const meanwhile = republished(2, 3.5, 41);
-      const write = DynamoFindingStore.prototype.addToDigest;
+      const write = DynamoFindingStore.prototype.gatherIntoDigest;
       let interleaved: unknown;
       const spy = vi
-        .spyOn(DynamoFindingStore.prototype, 'addToDigest')
+        .spyOn(DynamoFindingStore.prototype, 'gatherIntoDigest')
         .mockImplementation(async function (this: DynamoFindingStore, input) {
           // The placement of the first version is slow: the next version arrives meanwhile.
           interleaved ??= await notify(meanwhile);
@@ -709,6 +709,65 @@ describe('Handler: notify', () => {
       expect(interleaved).toMatchObject({ outcome: 'updated', placement: undefined });
       expect(placed).toMatchObject({ outcome: 'created', placement: 'digest' });
       await expectDigestEntry(first.detail.id, 3.5);
+    });
+
+    it('gathers a finding into a posted digest without reading the digest again, in no transaction', async () => {
+      // Prepare
+      await startWithBudgetSpent();
+      await notify(distinctFinding(2));
+      const transactions = countTransactions();
+      const getCard = vi.spyOn(DynamoFindingStore.prototype, 'getCard');
+
+      // Act
+      const placed = await notify(distinctFinding(3));
+      const cardReads = getCard.mock.calls.map(([key]) => key);
+      const written = transactions.count();
+      getCard.mockRestore();
+      transactions.stop();
+
+      // Assess
+      expect(placed).toMatchObject({ outcome: 'created', placement: 'digest' });
+      expect(cardReads).toStrictEqual([]);
+      expect(written).toBe(0);
+      await expectDigestEntry(distinctFinding(3).detail.id, 2);
+      expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(2);
+    });
+
+    it('finishes a placement that failed between the digest entry and the digest’s version', async () => {
+      // Prepare
+      await startWithBudgetSpent();
+      const event = distinctFinding(2);
+      const send = DynamoDBDocumentClient.prototype.send;
+      let failed = false;
+      const spy = vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockImplementation(function (
+        this: DynamoDBDocumentClient,
+        ...args: unknown[]
+      ) {
+        const input = (args[0] as { input?: { Key?: { pk?: string } } }).input;
+        if (!failed && String(input?.Key?.pk).startsWith('DIGEST#')) {
+          failed = true;
+          return Promise.reject(new Error('DynamoDB unavailable'));
+        }
+        return (send as (...rest: unknown[]) => Promise<unknown>).apply(this, args);
+      });
+
+      // Act
+      const failure = await notify(event).catch((error: unknown) => error);
+      const placedAfterFailure = (await store().getFinding(String(event.detail.id)))?.placement;
+      const retried = await notify(event);
+      spy.mockRestore();
+
+      // Assess
+      expect(failed).toBe(true);
+      expect(failure).toBeInstanceOf(Error);
+      expect(placedAfterFailure).toBeUndefined();
+      expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'digest' });
+      await expectDigestEntry(event.detail.id, 2);
+      const digests = bot.slack
+        .okCallsTo('chat.postMessage')
+        .filter((call) => /findings? in one minute/.test(blocksText(call.body)));
+      expect(digests).toHaveLength(1);
+      expect(blocksText(digests[0]?.body ?? {})).toContain('1 finding in one minute');
     });
 
     it('places a new finding under the lease its save took, which no other delivery gets meanwhile', async () => {

@@ -31,6 +31,7 @@ const digestInput = {
     resource: 'i-0a1b2c3d4e5f60718 (web-01)',
     title: 'Unprotected port on EC2 instance is being probed',
   },
+  from: { updatedAt: '2026-11-23T00:59:00.000Z', count: 3 },
 };
 
 const intentInput = {
