@@ -7,7 +7,7 @@ import {
   REFRESH_SKEW_MS,
   type TokenBudget,
 } from '../ports/FindingStore';
-import type { Job, JobQueue } from '../ports/JobQueue';
+import { type Job, type JobQueue, MAX_DELAY_SECONDS } from '../ports/JobQueue';
 import type { Logger } from '../ports/Logger';
 import type { SlackGateway, SlackMessage } from '../ports/SlackGateway';
 
@@ -220,7 +220,9 @@ export class CardRefresher {
         continue;
       }
       if (mode === 'defer') {
-        const grant = await store.takeToken(EDIT_BUCKET, clock.now(), this.#deferral().editBudget);
+        const grant = await store.takeToken(EDIT_BUCKET, clock.now(), this.#deferral().editBudget, {
+          takeTurn: true,
+        });
         if (!grant.taken) return this.#defer(key, via, grant.retryInMs);
       }
       if (!(await store.claimRender(key, card.lastRenderedAt, clock.now()))) continue;
@@ -264,7 +266,8 @@ export class CardRefresher {
   async #defer(key: string, findingId: string, inMs: number): Promise<void> {
     const { store, clock, logger } = this.#deps;
     const now = clock.now();
-    const delaySeconds = Math.max(1, Math.ceil(inMs / 1000));
+    // The mark says when the job comes: never later than SQS can delay it.
+    const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(inMs / 1000)));
     const dueAt = now.getTime() + delaySeconds * 1000;
     if (!(await store.scheduleRefresh(key, dueAt, now))) return;
     const job: Job = {

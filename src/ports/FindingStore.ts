@@ -289,8 +289,18 @@ export interface FindingStore {
    * Takes one token from a token bucket shared by every invocation: `posts#<channel>` (own cards
    * posted in a channel) or `edits` (card edits in the workspace). When the bucket is empty nothing
    * is taken and `retryInMs` says when the next token will be there.
+   *
+   * @param options.takeTurn - the caller will come back when told (a queued card edit): refused,
+   *   it is told to come back for the token after those this container promised the callers it
+   *   refused before (one per 1/perSecond seconds), so that they do not all come back for the same
+   *   one. Other containers take tokens too: a caller may be refused again, and queues again.
    */
-  takeToken(bucket: string, now: Date, budget: TokenBudget): Promise<TokenGrant>;
+  takeToken(
+    bucket: string,
+    now: Date,
+    budget: TokenBudget,
+    options?: { takeTurn?: boolean }
+  ): Promise<TokenGrant>;
 
   /**
    * Records that an edit of the card `key` is queued for `dueAt` (epoch ms), unless one is already

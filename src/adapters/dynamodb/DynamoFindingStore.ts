@@ -119,6 +119,8 @@ export class DynamoFindingStore implements FindingStore {
    * budget rolls out, a refusal may last up to one refill interval of the old one.
    */
   readonly #emptyUntil = new Map<string, number>();
+  /** Per bucket: when the next caller refused with `takeTurn` is to come back (epoch ms). */
+  readonly #nextTurn = new Map<string, number>();
 
   public constructor(options: { client: DynamoDBClient; tableName: string }) {
     this.#db = documentClientFor(options.client);
@@ -473,12 +475,25 @@ export class DynamoFindingStore implements FindingStore {
     };
   }
 
-  public async takeToken(bucket: string, now: Date, budget: TokenBudget): Promise<TokenGrant> {
+  public async takeToken(
+    bucket: string,
+    now: Date,
+    budget: TokenBudget,
+    options: { takeTurn?: boolean } = {}
+  ): Promise<TokenGrant> {
     const key = { pk: `BUCKET#${bucket}`, sk: 'TOKENS' };
     const nowMs = now.getTime();
     const known = `${bucket}|${budget.perSecond}|${budget.burst}`;
+    const refused = (tokenAt: number): TokenGrant => {
+      let retryAt = tokenAt;
+      if (options.takeTurn) {
+        retryAt = Math.max(tokenAt, this.#nextTurn.get(known) ?? 0);
+        this.#nextTurn.set(known, retryAt + 1000 / budget.perSecond);
+      }
+      return { taken: false, retryInMs: Math.ceil(retryAt - nowMs) };
+    };
     const emptyUntil = this.#emptyUntil.get(known) ?? 0;
-    if (nowMs < emptyUntil) return { taken: false, retryInMs: Math.ceil(emptyUntil - nowMs) };
+    if (nowMs < emptyUntil) return refused(emptyUntil);
     let tokens = 0;
     for (let attempt = 0; attempt < OPTIMISTIC_RETRIES; attempt += 1) {
       const item = await this.#get(key.pk, key.sk);
@@ -499,7 +514,7 @@ export class DynamoFindingStore implements FindingStore {
     }
     const untilNext = (Math.max(0, 1 - tokens) / budget.perSecond) * 1000;
     if (tokens < 1) this.#emptyUntil.set(known, nowMs + untilNext);
-    return { taken: false, retryInMs: Math.ceil(untilNext) };
+    return refused(nowMs + untilNext);
   }
 
   public async scheduleRefresh(key: string, dueAt: number, now: Date): Promise<boolean> {

@@ -618,6 +618,36 @@ describe('Class: DynamoFindingStore', () => {
       expect(refilled).toStrictEqual({ taken: false, retryInMs: 2000 });
     });
 
+    it('tells callers that take turns to come back one refill apart, in the order refused', async () => {
+      // Prepare
+      const bucket = unique('edits');
+      const one = { perSecond: 1, burst: 1 };
+      await store.takeToken(bucket, NOW, one);
+
+      // Act
+      const turns = [
+        await store.takeToken(bucket, NOW, one, { takeTurn: true }),
+        await store.takeToken(bucket, at(100), one, { takeTurn: true }),
+        await store.takeToken(bucket, at(200), one, { takeTurn: true }),
+      ];
+      const plain = await store.takeToken(bucket, at(200), one);
+      const firstBack = await store.takeToken(bucket, at(1000), one, { takeTurn: true });
+      const lineAfter = await store.takeToken(bucket, at(1000), one, { takeTurn: true });
+      const later = await store.takeToken(bucket, at(10_000), one, { takeTurn: true });
+
+      // Assess
+      expect(turns).toStrictEqual([
+        { taken: false, retryInMs: 1000 },
+        { taken: false, retryInMs: 1900 },
+        { taken: false, retryInMs: 2800 },
+      ]);
+      expect(plain).toStrictEqual({ taken: false, retryInMs: 800 });
+      expect(firstBack).toStrictEqual({ taken: true, retryInMs: 0 });
+      // Refused again, a caller joins the end of the line; once it is gone, a line starts anew.
+      expect(lineAfter).toStrictEqual({ taken: false, retryInMs: 3000 });
+      expect(later).toStrictEqual({ taken: true, retryInMs: 0 });
+    });
+
     it('keeps buckets independent', async () => {
       // Prepare
       const posts = unique('posts#C0SECURITY');
