@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createNotifyHandler } from '../src/composition/notifyHandler';
@@ -24,7 +25,7 @@ import { measureReport, type ReportResult } from './report';
 import { tableAccess, useLocalAws, warmDynamo } from './seed';
 import { SqsSendMessageServer } from './sqsServer';
 import { bytes, ms, ratio, type Summary, summarize } from './stats';
-import { measureStorm, STORM_RATE_LIMITS, type StormResult } from './storm';
+import { STORM_RATE_LIMITS, type StormOptions, type StormResult } from './storm';
 import { table, verdict } from './table';
 import { NOTIFY_VARIANTS, SLACK_VARIANTS } from './variants';
 
@@ -60,6 +61,27 @@ const machine = () => ({
   platform: `${process.platform} ${process.arch}`,
   loadAverageAtStart: loadavg().map((value) => Number(value.toFixed(2))),
 });
+
+/** Runs the storm in a fresh process (bench/stormProcess.ts) against the run's DynamoDB Local. */
+const measureStormInOwnProcess = async (
+  dynamo: DynamoLocal,
+  workDir: string,
+  options: StormOptions
+): Promise<StormResult> => {
+  const output = join(workDir, 'storm.json');
+  const input = JSON.stringify({ endpoint: dynamo.endpoint, pid: dynamo.pid, options });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'bench', 'stormProcess.ts'), input, output],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] }
+  );
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`the storm's process exited with ${code}`);
+  return JSON.parse(readFileSync(output, 'utf8')) as StormResult;
+};
 
 const main = async (options: BenchOptions): Promise<void> => {
   const runStarted = performance.now();
@@ -264,23 +286,17 @@ const main = async (options: BenchOptions): Promise<void> => {
       progress(
         `storm: ${options.stormFindings} findings + ${options.stormUpdates} updates, concurrency ${options.stormConcurrency}`
       );
-      const quiet = quietConsole();
-      try {
-        storm = await measureStorm(dynamo, sqs, {
-          findings: options.stormFindings,
-          updates: options.stormUpdates,
-          concurrency: options.stormConcurrency,
-          cardIntervalSeconds: options.cardIntervalSeconds,
-          slackRetries: options.slackRetries,
-          highEvery: options.stormHighEvery,
-          maxAttempts: 3,
-          workers: 2,
-          catchUpLimitMs: 600_000,
-        });
-      } finally {
-        const lines = quiet.restore();
-        if (storm !== undefined) storm.consoleLines = lines;
-      }
+      storm = await measureStormInOwnProcess(dynamo, workDir, {
+        findings: options.stormFindings,
+        updates: options.stormUpdates,
+        concurrency: options.stormConcurrency,
+        cardIntervalSeconds: options.cardIntervalSeconds,
+        slackRetries: options.slackRetries,
+        highEvery: options.stormHighEvery,
+        maxAttempts: 3,
+        workers: 2,
+        catchUpLimitMs: 600_000,
+      });
       printStorm(storm, targets, results);
     }
 
@@ -534,6 +550,9 @@ const printStorm = (
     `4. Storm: ${options.findings} findings + ${options.updates} re-published updates, ${options.concurrency} notify instances, Slack limits enforced`
   );
   print(
+    'Run in a fresh process of its own, not in the benchmark’s process after the earlier scenarios, against the run’s DynamoDB Local; the raw PutItem baseline runs in that process too, just before the storm.'
+  );
+  print(
     `Slack server: chat.postMessage ${STORM_RATE_LIMITS.postMessagePerChannel.perSecond}/s per channel (burst ${STORM_RATE_LIMITS.postMessagePerChannel.burst}), chat.update ${STORM_RATE_LIMITS.updatePerMinute}/min, 429 + Retry-After beyond.`
   );
   print(
@@ -706,7 +725,7 @@ const printMemory = (
     memory.storm = storm.peakRssBytes;
     rows.push([
       'storm',
-      `whole bench process, ${storm.options.concurrency} notify instances`,
+      `the storm's own process (tsx, harness, Slack server, ${storm.options.concurrency} notify instances, 2 workers)`,
       bytes(storm.peakRssBytes),
     ]);
   }
@@ -721,7 +740,7 @@ const printMemory = (
     });
   }
   print(
-    'The in-process figures include the whole benchmark (tsx, esbuild results, DynamoDB Local client, Slack server, every earlier scenario): context, not a target.'
+    'The ack and report figures include the whole benchmark process (tsx, esbuild results, DynamoDB Local client, Slack server, every earlier scenario); the storm runs in a process of its own. Context, not a target.'
   );
   // Peak RSS mostly says when V8 ran its first full collection; a leak shows as heap that a full
   // collection cannot free, growing with the requests.
