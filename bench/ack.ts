@@ -29,6 +29,8 @@ export interface AckResult {
   peakRssBytes: number;
   /** SendMessage calls aws-sdk-client-mock captured (one per accepted Isolate tap). */
   enqueued: number;
+  /** Lines the Web API client logged through `console` (set by the process that silenced them). */
+  consoleLines?: number;
 }
 
 type Http = { statusCode?: number; body?: string };

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createNotifyHandler } from '../src/composition/notifyHandler';
 import { loadConfig } from '../src/config';
 import type { DynamoLocal } from '../test/support/dynamoLocal';
-import { type AckResult, measureAck } from './ack';
+import type { AckResult } from './ack';
 import {
   BASELINE_TARGETS,
   type BuiltBundle,
@@ -20,12 +20,12 @@ import { coldCases, notifyCase, slackHelpCase, slackWarmMemoryCase } from './col
 import { type BenchStage, startBenchDynamo, startStage } from './environment';
 import { productionSettings, REPO_ROOT } from './esbuildSettings';
 import { type BenchOptions, parseOptions } from './options';
-import { quietConsole } from './quietConsole';
 import { measureReport, type ReportResult } from './report';
+import type { ScenarioInput } from './scenarioProcess';
 import { tableAccess, useLocalAws, warmDynamo } from './seed';
 import { SqsSendMessageServer } from './sqsServer';
 import { bytes, ms, ratio, type Summary, summarize } from './stats';
-import { STORM_RATE_LIMITS, type StormOptions, type StormResult } from './storm';
+import { STORM_RATE_LIMITS, type StormResult } from './storm';
 import { table, verdict } from './table';
 import { NOTIFY_VARIANTS, SLACK_VARIANTS } from './variants';
 
@@ -62,25 +62,32 @@ const machine = () => ({
   loadAverageAtStart: loadavg().map((value) => Number(value.toFixed(2))),
 });
 
-/** Runs the storm in a fresh process (bench/stormProcess.ts) against the run's DynamoDB Local. */
-const measureStormInOwnProcess = async (
-  dynamo: DynamoLocal,
-  workDir: string,
-  options: StormOptions
-): Promise<StormResult> => {
-  const output = join(workDir, 'storm.json');
-  const input = JSON.stringify({ endpoint: dynamo.endpoint, pid: dynamo.pid, options });
+/**
+ * Runs an in-process scenario in a fresh process (bench/scenarioProcess.ts) against the run's
+ * DynamoDB Local, and returns its result.
+ */
+const measureInOwnProcess = async <T extends { consoleLines?: number }>(
+  input: ScenarioInput,
+  workDir: string
+): Promise<T> => {
+  const output = join(workDir, `${input.scenario}.json`);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'bench', 'stormProcess.ts'), input, output],
+    [
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'bench', 'scenarioProcess.ts'),
+      JSON.stringify(input),
+      output,
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] }
   );
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', resolve);
   });
-  if (code !== 0) throw new Error(`the storm's process exited with ${code}`);
-  return JSON.parse(readFileSync(output, 'utf8')) as StormResult;
+  if (code !== 0) throw new Error(`the ${input.scenario} scenario's process exited with ${code}`);
+  return JSON.parse(readFileSync(output, 'utf8')) as T;
 };
 
 const main = async (options: BenchOptions): Promise<void> => {
@@ -250,31 +257,30 @@ const main = async (options: BenchOptions): Promise<void> => {
     // ----------------------------------------------------------------------------------------
     let ack: AckResult | undefined;
     let report: ReportResult | undefined;
-    if ((options.only.has('ack') || options.only.has('report')) && dynamo !== undefined) {
-      const stage = await startStage(dynamo, sqs, { env: { ISOLATIONS_PER_HOUR: '1000000' } });
+    if (options.only.has('ack') && dynamo !== undefined) {
+      progress(`ack latency: ${options.ackRequests} rounds (+${options.ackWarmup} warm-up)`);
+      ack = await measureInOwnProcess<AckResult>(
+        {
+          scenario: 'ack',
+          endpoint: dynamo.endpoint,
+          pid: dynamo.pid,
+          options: { requests: options.ackRequests, warmup: options.ackWarmup },
+        },
+        workDir
+      );
+      results.ackConsoleLines = ack.consoleLines;
+      printAck(ack, targets, results);
+    }
+    if (options.only.has('report') && dynamo !== undefined) {
+      const stage = await startStage(dynamo, sqs);
       stages.push(stage);
       const access = tableAccess(stage);
-      if (options.only.has('ack')) {
-        progress(`ack latency: ${options.ackRequests} rounds (+${options.ackWarmup} warm-up)`);
-        const quiet = quietConsole();
-        try {
-          ack = await measureAck(stage, access, {
-            requests: options.ackRequests,
-            warmup: options.ackWarmup,
-          });
-        } finally {
-          results.ackConsoleLines = quiet.restore();
-        }
-        printAck(ack, targets, results);
-      }
-      if (options.only.has('report')) {
-        progress(`report: ${options.reportEntries} audit entries`);
-        report = await measureReport(access, {
-          entries: options.reportEntries,
-          repetitions: options.reportRepetitions,
-        });
-        printReport(report, results);
-      }
+      progress(`report: ${options.reportEntries} audit entries`);
+      report = await measureReport(access, {
+        entries: options.reportEntries,
+        repetitions: options.reportRepetitions,
+      });
+      printReport(report, results);
       access.close();
     }
 
@@ -286,17 +292,25 @@ const main = async (options: BenchOptions): Promise<void> => {
       progress(
         `storm: ${options.stormFindings} findings + ${options.stormUpdates} updates, concurrency ${options.stormConcurrency}`
       );
-      storm = await measureStormInOwnProcess(dynamo, workDir, {
-        findings: options.stormFindings,
-        updates: options.stormUpdates,
-        concurrency: options.stormConcurrency,
-        cardIntervalSeconds: options.cardIntervalSeconds,
-        slackRetries: options.slackRetries,
-        highEvery: options.stormHighEvery,
-        maxAttempts: 3,
-        workers: 2,
-        catchUpLimitMs: 600_000,
-      });
+      storm = await measureInOwnProcess<StormResult>(
+        {
+          scenario: 'storm',
+          endpoint: dynamo.endpoint,
+          pid: dynamo.pid,
+          options: {
+            findings: options.stormFindings,
+            updates: options.stormUpdates,
+            concurrency: options.stormConcurrency,
+            cardIntervalSeconds: options.cardIntervalSeconds,
+            slackRetries: options.slackRetries,
+            highEvery: options.stormHighEvery,
+            maxAttempts: 3,
+            workers: 2,
+            catchUpLimitMs: 600_000,
+          },
+        },
+        workDir
+      );
       printStorm(storm, targets, results);
     }
 
@@ -504,7 +518,7 @@ const printAck = (ack: AckResult, targets: Target[], results: Record<string, unk
     `3. Ack latency, warm, in-process through the real createSlackHandler (${ack.requests} each, interleaved)`
   );
   print(
-    `SQS: captured by aws-sdk-client-mock (${ack.enqueued} isolate jobs captured, one per tap); DynamoDB Local; users.info from the loopback Slack server (cached after the first tap).`
+    `SQS: captured by aws-sdk-client-mock (${ack.enqueued} isolate jobs captured, one per tap); DynamoDB Local; users.info from the loopback Slack server (cached after the first tap). The handler, the requests and the PutItem baseline share a fresh process of their own, not the benchmark's process after the earlier scenarios.`
   );
   print(
     'Each Isolate tap is on a finding never tapped before: the read and the authorization at once, then one transaction (audit entry, compare-and-set to requested, hourly quota), then the enqueue.'
@@ -713,7 +727,7 @@ const printMemory = (
     memory.ack = ack.peakRssBytes;
     rows.push([
       'ack path (warm, in-process)',
-      'whole bench process incl. tsx, harness, DynamoDB client',
+      "the ack scenario's own process (tsx, harness, Slack server, DynamoDB client)",
       bytes(ack.peakRssBytes),
     ]);
   }
@@ -740,7 +754,7 @@ const printMemory = (
     });
   }
   print(
-    'The ack and report figures include the whole benchmark process (tsx, esbuild results, DynamoDB Local client, Slack server, every earlier scenario); the storm runs in a process of its own. Context, not a target.'
+    'The report figure includes the whole benchmark process (tsx, esbuild results, DynamoDB Local client, every earlier scenario); the ack path and the storm each run in a process of their own, with tsx and the harness. Context, not a target.'
   );
   // Peak RSS mostly says when V8 ran its first full collection; a leak shows as heap that a full
   // collection cannot free, growing with the requests.
