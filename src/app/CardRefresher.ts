@@ -222,6 +222,7 @@ export class CardRefresher {
       if (mode === 'defer') {
         const grant = await store.takeToken(EDIT_BUCKET, clock.now(), this.#deferral().editBudget, {
           takeTurn: true,
+          maxRetryInMs: MAX_DELAY_SECONDS * 1000,
         });
         if (!grant.taken) return this.#defer(key, via, grant.retryInMs);
       }

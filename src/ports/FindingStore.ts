@@ -294,12 +294,14 @@ export interface FindingStore {
    *   it is told to come back for the token after those this container promised the callers it
    *   refused before (one per 1/perSecond seconds), so that they do not all come back for the same
    *   one. Other containers take tokens too: a caller may be refused again, and queues again.
+   * @param options.maxRetryInMs - with `takeTurn`: the longest the caller can wait (SQS delays a job
+   *   by 15 minutes at most); the line stops growing there, and later callers are told that.
    */
   takeToken(
     bucket: string,
     now: Date,
     budget: TokenBudget,
-    options?: { takeTurn?: boolean }
+    options?: { takeTurn?: boolean; maxRetryInMs?: number }
   ): Promise<TokenGrant>;
 
   /**

@@ -479,7 +479,7 @@ export class DynamoFindingStore implements FindingStore {
     bucket: string,
     now: Date,
     budget: TokenBudget,
-    options: { takeTurn?: boolean } = {}
+    options: { takeTurn?: boolean; maxRetryInMs?: number } = {}
   ): Promise<TokenGrant> {
     const key = { pk: `BUCKET#${bucket}`, sk: 'TOKENS' };
     const nowMs = now.getTime();
@@ -487,8 +487,11 @@ export class DynamoFindingStore implements FindingStore {
     const refused = (tokenAt: number): TokenGrant => {
       let retryAt = tokenAt;
       if (options.takeTurn) {
-        retryAt = Math.max(tokenAt, this.#nextTurn.get(known) ?? 0);
-        this.#nextTurn.set(known, retryAt + 1000 / budget.perSecond);
+        // The line reaches no further than the callers can wait: turns beyond it would be held
+        // for callers that come back sooner, and push everyone after them back for nothing.
+        const latest = nowMs + (options.maxRetryInMs ?? Number.POSITIVE_INFINITY);
+        retryAt = Math.min(latest, Math.max(tokenAt, this.#nextTurn.get(known) ?? 0));
+        this.#nextTurn.set(known, Math.min(latest, retryAt + 1000 / budget.perSecond));
       }
       return { taken: false, retryInMs: Math.ceil(retryAt - nowMs) };
     };

@@ -648,6 +648,27 @@ describe('Class: DynamoFindingStore', () => {
       expect(later).toStrictEqual({ taken: true, retryInMs: 0 });
     });
 
+    it('keeps the line within the longest wait its callers can take', async () => {
+      // Prepare
+      const bucket = unique('edits');
+      const one = { perSecond: 1, burst: 1 };
+      const inLine = { takeTurn: true, maxRetryInMs: 2500 };
+      await store.takeToken(bucket, NOW, one);
+
+      // Act
+      const turns = [];
+      for (let caller = 0; caller < 5; caller += 1) {
+        turns.push((await store.takeToken(bucket, NOW, one, inLine)).retryInMs);
+      }
+      const lateComer = await store.takeToken(bucket, at(500), one, inLine);
+
+      // Assess
+      // Without the limit the fifth caller would wait 5 s. The line ends 2.5 s out, and a caller
+      // half a second later joins it there.
+      expect(turns).toStrictEqual([1000, 2000, 2500, 2500, 2500]);
+      expect(lateComer).toStrictEqual({ taken: false, retryInMs: 2000 });
+    });
+
     it('keeps buckets independent', async () => {
       // Prepare
       const posts = unique('posts#C0SECURITY');
