@@ -59,6 +59,13 @@ const quotaUpdate = (quota: { name: string; bucket: string; cap: number }): Item
   ExpressionAttributeValues: { ':one': 1, ':cap': quota.cap },
 });
 
+/** A finding's entry in a digest, as an item under the digest's key. */
+const digestEntryItem = (digestKey: string, item: DigestItem): Item => ({
+  pk: digestKey,
+  sk: `ITEM#${item.findingId}`,
+  ...item,
+});
+
 /** Creates a minute's digest if needed and moves its version on: one more entry to show. */
 const digestVersionUpdate = (digest: {
   digestKey: string;
@@ -398,7 +405,7 @@ export class DynamoFindingStore implements FindingStore {
       this.#db.send(
         new PutCommand({
           TableName: this.#table,
-          Item: { pk: digestKey, sk: `ITEM#${item.findingId}`, ...item },
+          Item: digestEntryItem(digestKey, item),
         })
       )
     );
@@ -430,7 +437,7 @@ export class DynamoFindingStore implements FindingStore {
         {
           Put: {
             TableName: this.#table,
-            Item: { pk: input.digestKey, sk: `ITEM#${item.findingId}`, ...item },
+            Item: digestEntryItem(input.digestKey, item),
           },
         },
         { Update: { ...digestVersionUpdate(input), TableName: this.#table } },
