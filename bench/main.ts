@@ -21,7 +21,7 @@ import { type BenchStage, startBenchDynamo, startStage } from './environment';
 import { productionSettings, REPO_ROOT } from './esbuildSettings';
 import { type BenchOptions, parseOptions } from './options';
 import { measureReport, type ReportResult } from './report';
-import type { ScenarioInput } from './scenarioProcess';
+import type { Scenario, ScenarioInput } from './scenarioProcess';
 import { tableAccess, useLocalAws, warmDynamo } from './seed';
 import { SqsSendMessageServer } from './sqsServer';
 import { bytes, ms, ratio, type Summary, summarize } from './stats';
@@ -66,10 +66,12 @@ const machine = () => ({
  * Runs an in-process scenario in a fresh process (bench/scenarioProcess.ts) against the run's
  * DynamoDB Local, and returns its result.
  */
-const measureInOwnProcess = async <T extends { consoleLines?: number }>(
-  input: ScenarioInput,
+const measureInOwnProcess = async <T>(
+  dynamo: DynamoLocal,
+  scenario: Scenario,
   workDir: string
 ): Promise<T> => {
+  const input: ScenarioInput = { ...scenario, endpoint: dynamo.endpoint, pid: dynamo.pid };
   const output = join(workDir, `${input.scenario}.json`);
   const child = spawn(
     process.execPath,
@@ -260,10 +262,9 @@ const main = async (options: BenchOptions): Promise<void> => {
     if (options.only.has('ack') && dynamo !== undefined) {
       progress(`ack latency: ${options.ackRequests} rounds (+${options.ackWarmup} warm-up)`);
       ack = await measureInOwnProcess<AckResult>(
+        dynamo,
         {
           scenario: 'ack',
-          endpoint: dynamo.endpoint,
-          pid: dynamo.pid,
           options: { requests: options.ackRequests, warmup: options.ackWarmup },
         },
         workDir
@@ -293,10 +294,9 @@ const main = async (options: BenchOptions): Promise<void> => {
         `storm: ${options.stormFindings} findings + ${options.stormUpdates} updates, concurrency ${options.stormConcurrency}`
       );
       storm = await measureInOwnProcess<StormResult>(
+        dynamo,
         {
           scenario: 'storm',
-          endpoint: dynamo.endpoint,
-          pid: dynamo.pid,
           options: {
             findings: options.stormFindings,
             updates: options.stormUpdates,

@@ -13,14 +13,12 @@ import { measureStorm, type StormOptions } from './storm';
  * Arguments: the scenario, the run's DynamoDB Local and the scenario's options as JSON, and the file
  * to write its result to.
  */
-export type ScenarioInput =
-  | { scenario: 'storm'; endpoint: string; pid: number; options: StormOptions }
-  | {
-      scenario: 'ack';
-      endpoint: string;
-      pid: number;
-      options: { requests: number; warmup: number };
-    };
+export type Scenario =
+  | { scenario: 'storm'; options: StormOptions }
+  | { scenario: 'ack'; options: { requests: number; warmup: number } };
+
+/** A scenario and the run's DynamoDB Local, as the process is given them. */
+export type ScenarioInput = Scenario & { endpoint: string; pid: number };
 
 const [input, output] = process.argv.slice(2);
 if (input === undefined || output === undefined) {
