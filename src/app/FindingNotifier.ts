@@ -218,10 +218,12 @@ export class FindingNotifier {
     gathered?: CardState
   ): Promise<void> {
     const findingId = record.finding.id;
-    const digestCard =
-      placement.kind === 'digest'
-        ? await this.#ensureDigestPosted(placement.digestKey, gathered)
-        : undefined;
+    let digestCard: CardState | undefined;
+    if (placement.kind === 'digest') {
+      const posting = await this.#ensureDigestPosted(placement.digestKey, gathered);
+      if (posting === 'being-posted') return;
+      digestCard = posting;
+    }
     const known = await this.#known(record, placement, digestCard);
     await this.#cards.refresh(findingId, {
       defer: true,
@@ -440,14 +442,23 @@ export class FindingNotifier {
   }
 
   /**
-   * Posts the digest unless it is posted; returns its card when it was posted already.
+   * Posts the digest unless it is posted; returns its card when it was posted already, and
+   * `being-posted` when another delivery holds its post lease and has not posted it yet. That
+   * delivery brings the digest up to its latest version once it has posted it (#upToDate goes on
+   * to the refresh), and the card was read or written after this delivery's change: the change is
+   * shown without anything more from this delivery.
    *
    * @param seen - the digest's card as just written, instead of reading it
    */
-  async #ensureDigestPosted(digestKey: string, seen?: CardState): Promise<CardState | undefined> {
+  async #ensureDigestPosted(
+    digestKey: string,
+    seen?: CardState
+  ): Promise<CardState | 'being-posted' | undefined> {
     const { store, clock, slack, renderer } = this.#deps;
     const card = seen ?? (await store.getCard(digestKey));
     if (card?.ts !== undefined) return card;
+    // A lease within the clock skew of its end is left to lockCardPost: its holder may have died.
+    if ((card?.postLockUntil ?? 0) > clock.now().getTime() + LEASE_SKEW_MS) return 'being-posted';
     if (!(await store.lockCardPost(digestKey, clock.now(), this.#leaseMs))) return undefined;
     try {
       const digest = await store.getDigest(digestKey);

@@ -82,6 +82,8 @@ export interface CardState {
   lastRenderedAt: number;
   /** When a queued edit of this card is due, epoch ms (see {@link FindingStore.scheduleRefresh}). */
   refreshDueAt?: number;
+  /** While someone is posting the card: when their post lease runs out, epoch ms. */
+  postLockUntil?: number;
 }
 
 /**

@@ -45,6 +45,7 @@ export const toCard = (key: string, item: Item): CardState => ({
   renderedVersion: num(item.renderedVersion),
   lastRenderedAt: num(item.lastRenderedAt),
   ...(typeof item.refreshDueAt === 'number' ? { refreshDueAt: item.refreshDueAt } : {}),
+  ...(typeof item.postLockUntil === 'number' ? { postLockUntil: item.postLockUntil } : {}),
 });
 
 /** An audit item (`AUDIT#…`) as an {@link AuditEntry}. */

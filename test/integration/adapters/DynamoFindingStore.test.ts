@@ -387,6 +387,24 @@ describe('Class: DynamoFindingStore', () => {
       expect((await store.getDigest(digestKey))?.items).toHaveLength(2);
     });
 
+    it('answers the post lease while someone posts the digest, and none once it is released', async () => {
+      // Prepare
+      const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;
+      await gather(digestKey, item);
+      const locked = await store.lockCardPost(digestKey, NOW, 60_000);
+
+      // Act
+      const whilePosting = await gather(digestKey, { ...item, findingId: unique('other') });
+      await store.releaseCardPost(digestKey);
+      const released = await gather(digestKey, { ...item, findingId: unique('third') });
+
+      // Assess
+      expect(locked).toBe(true);
+      expect(whilePosting).toMatchObject({ postLockUntil: NOW.getTime() + 60_000, version: 2 });
+      expect(released.postLockUntil).toBeUndefined();
+      expect(await store.getCard(digestKey)).toStrictEqual(released);
+    });
+
     it('writes the entry once and moves the version again when a placement is retried', async () => {
       // Prepare: the first attempt wrote the entry, then failed before placing the finding.
       const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;

@@ -741,6 +741,56 @@ describe('Handler: notify', () => {
       expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(2);
     });
 
+    it('leaves a digest being posted to its poster, whose edit then shows the findings gathered meanwhile', async () => {
+      // Prepare
+      await startWithBudgetSpent();
+      const posting = distinctFinding(2);
+      const meanwhile = distinctFinding(3);
+      const read = DynamoFindingStore.prototype.getDigest;
+      const spies = (['lockCardPost', 'getCard', 'getFinding'] as const).map((name) =>
+        vi.spyOn(DynamoFindingStore.prototype, name)
+      );
+      const callsSoFar = () => spies.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+      let interleaved: { result: unknown; calls: number } | undefined;
+      const spy = vi
+        .spyOn(DynamoFindingStore.prototype, 'getDigest')
+        .mockImplementation(async function (this: DynamoFindingStore, key) {
+          const digest = await read.call(this, key);
+          if (interleaved === undefined) {
+            // The poster has read the digest it posts: the next finding is gathered before Slack has it.
+            const before = callsSoFar();
+            interleaved = { result: await notify(meanwhile), calls: 0 };
+            interleaved.calls = callsSoFar() - before;
+          }
+          return digest;
+        });
+
+      // Act
+      const placed = await notify(posting);
+      spy.mockRestore();
+      for (const each of spies) each.mockRestore();
+      const digestPosts = () =>
+        bot.slack
+          .okCallsTo('chat.postMessage')
+          .filter((call) => /findings? in one minute/.test(blocksText(call.body)));
+      const posted = digestPosts();
+      await drainQueue();
+
+      // Assess
+      expect(placed).toMatchObject({ outcome: 'created', placement: 'digest' });
+      expect(interleaved).toStrictEqual({
+        result: expect.objectContaining({ outcome: 'created', placement: 'digest' }),
+        calls: 0,
+      });
+      expect(posted).toHaveLength(1);
+      expect(blocksText(posted[0]?.body ?? {})).toContain('1 finding in one minute');
+      const edits = bot.slack.okCallsTo('chat.update');
+      expect(edits).toHaveLength(1);
+      expect(blocksText(edits[0]?.body ?? {})).toContain('2 findings in one minute');
+      expect(blocksText(edits[0]?.body ?? {})).toContain(String(meanwhile.detail.id));
+      expect(digestPosts()).toHaveLength(1);
+    });
+
     it('finishes a placement that failed between the digest entry and the digest’s version', async () => {
       // Prepare
       await startWithBudgetSpent();
