@@ -177,7 +177,7 @@ const main = async (options: BenchOptions): Promise<void> => {
       const warm = await startStage(dynamo, sqs);
       stages.push(warm);
       progress('warming DynamoDB Local (JIT) before measuring');
-      await warmDynamo(warm, options.quick ? 300 : 1000);
+      await warmDynamo(warm, options.quick ? 300 : 2000);
     }
 
     // ----------------------------------------------------------------------------------------
