@@ -72,6 +72,12 @@ export interface FindingDelivery {
 const LEASE_WAIT_MS = 15_000;
 /** Past the lease's end before asking again, for clock skew between invocations. */
 const LEASE_SKEW_MS = 250;
+/**
+ * How long after a finding's first receipt an attempt to place it may still have run: the first
+ * delivery and Lambda's two retries (about one and two minutes after a failure), each for up to a
+ * lease.
+ */
+const PLACING_ATTEMPTS_MS = 6 * 60_000;
 
 /** `DIGEST#<channel>#<yyyy-mm-ddThh:mm>`: one digest per channel and minute. */
 const digestKeyFor = (channel: string, now: Date): { digestKey: string; minuteStart: string } => {
@@ -325,11 +331,13 @@ export class FindingNotifier {
       ));
     if (!locked) return undefined;
     try {
-      const { taken: hasToken } = await store.takeToken(
-        `posts#${record.channel}`,
-        clock.now(),
-        options.postBudget
-      );
+      // Taken over from an earlier attempt, which may have gathered the finding into a digest and
+      // failed before recording it: the finding goes to that digest, which shows it already.
+      const earlier = leased ? undefined : await this.#digestOfEarlierAttempt(record);
+      const { taken: hasToken } =
+        earlier === undefined
+          ? await store.takeToken(`posts#${record.channel}`, clock.now(), options.postBudget)
+          : { taken: false };
       // High and Critical findings always get their own card; the budget only gathers the rest.
       const mustPost = isAtLeast(record.finding.severity, 'High');
       if (hasToken || mustPost) {
@@ -373,7 +381,7 @@ export class FindingNotifier {
           retryAfterMs: sent.retryAfterMs,
         });
       }
-      const { digestKey, minuteStart } = digestKeyFor(record.channel, clock.now());
+      const { digestKey, minuteStart } = earlier ?? digestKeyFor(record.channel, clock.now());
       // The entry first, then the placement with the entry it shows: until the finding is placed,
       // only the holder of its placement lease writes its entry.
       const entry = digestItem(record.finding);
@@ -418,6 +426,28 @@ export class FindingNotifier {
         );
       throw error;
     }
+  }
+
+  /**
+   * The digest an earlier attempt to place the finding gathered it into, if any: one of the
+   * minutes from its first receipt to {@link PLACING_ATTEMPTS_MS} later (one read each, only when
+   * a delivery takes the placement over).
+   */
+  async #digestOfEarlierAttempt(
+    record: FindingRecord
+  ): Promise<{ digestKey: string; minuteStart: string } | undefined> {
+    const first = Date.parse(record.firstReceivedAt);
+    const last = Math.min(this.#deps.clock.now().getTime(), first + PLACING_ATTEMPTS_MS);
+    const minutes: { digestKey: string; minuteStart: string }[] = [];
+    for (let at = first - (first % 60_000); at <= last; at += 60_000) {
+      minutes.push(digestKeyFor(record.channel, new Date(at)));
+    }
+    if (minutes.length === 0) return undefined;
+    const holding = await this.#deps.store.digestHolding(
+      record.finding.id,
+      minutes.map((minute) => minute.digestKey)
+    );
+    return minutes.find((minute) => minute.digestKey === holding);
   }
 
   /**

@@ -288,6 +288,12 @@ export interface FindingStore {
   getDigest(digestKey: string): Promise<DigestState | undefined>;
 
   /**
+   * The last of `digestKeys` that holds an entry for the finding (read consistently), if any: an
+   * attempt to place the finding that failed after gathering it left the entry there.
+   */
+  digestHolding(findingId: string, digestKeys: readonly string[]): Promise<string | undefined>;
+
+  /**
    * Takes one token from a token bucket shared by every invocation: `posts#<channel>` (own cards
    * posted in a channel) or `edits` (card edits in the workspace). When the bucket is empty nothing
    * is taken and `retryInMs` says when the next token will be there.

@@ -60,9 +60,12 @@ const quotaUpdate = (quota: { name: string; bucket: string; cap: number }): Item
 });
 
 /** A finding's entry in a digest, as an item under the digest's key. */
+/** The sort key of a finding's entry in a digest. */
+const digestEntrySk = (findingId: string): string => `ITEM#${findingId}`;
+
 const digestEntryItem = (digestKey: string, item: DigestItem): Item => ({
   pk: digestKey,
-  sk: `ITEM#${item.findingId}`,
+  sk: digestEntrySk(item.findingId),
   ...item,
 });
 
@@ -480,6 +483,16 @@ export class DynamoFindingStore implements FindingStore {
           title: String(item.title),
         })),
     };
+  }
+
+  public async digestHolding(
+    findingId: string,
+    digestKeys: readonly string[]
+  ): Promise<string | undefined> {
+    const entries = await Promise.all(
+      digestKeys.map((digestKey) => this.#get(digestKey, digestEntrySk(findingId)))
+    );
+    return digestKeys.findLast((_, index) => entries[index] !== undefined);
   }
 
   public async takeToken(

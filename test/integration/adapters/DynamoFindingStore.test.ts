@@ -405,6 +405,26 @@ describe('Class: DynamoFindingStore', () => {
       expect(await store.getCard(digestKey)).toStrictEqual(released);
     });
 
+    it('tells which of some digests holds a finding’s entry, the last of them when several do', async () => {
+      // Prepare
+      const [first, second, third] = ['a', 'b', 'c'].map(
+        (minute) => `DIGEST#C0SECURITY#${unique(minute)}`
+      ) as [string, string, string];
+      await gather(first, item);
+      await gather(second, { ...item, findingId: unique('other') });
+      await gather(third, item);
+
+      // Act
+      const holding = await store.digestHolding(item.findingId, [first, second, third]);
+      const oneOnly = await store.digestHolding(item.findingId, [second, first]);
+      const none = await store.digestHolding(item.findingId, [second]);
+
+      // Assess
+      expect(holding).toBe(third);
+      expect(oneOnly).toBe(first);
+      expect(none).toBeUndefined();
+    });
+
     it('writes the entry once and moves the version again when a placement is retried', async () => {
       // Prepare: the first attempt wrote the entry, then failed before placing the finding.
       const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;

@@ -725,17 +725,21 @@ describe('Handler: notify', () => {
       await notify(distinctFinding(2));
       const transactions = countTransactions();
       const getCard = vi.spyOn(DynamoFindingStore.prototype, 'getCard');
+      const earlierAttempts = vi.spyOn(DynamoFindingStore.prototype, 'digestHolding');
 
       // Act
       const placed = await notify(distinctFinding(3));
       const cardReads = getCard.mock.calls.map(([key]) => key);
       const written = transactions.count();
+      const lookedForEarlierAttempts = earlierAttempts.mock.calls.length;
       getCard.mockRestore();
+      earlierAttempts.mockRestore();
       transactions.stop();
 
       // Assess
       expect(placed).toMatchObject({ outcome: 'created', placement: 'digest' });
       expect(cardReads).toStrictEqual([]);
+      expect(lookedForEarlierAttempts).toBe(0);
       expect(written).toBe(0);
       await expectDigestEntry(distinctFinding(3).detail.id, 2);
       expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(2);
@@ -826,6 +830,37 @@ describe('Handler: notify', () => {
         .filter((call) => /findings? in one minute/.test(blocksText(call.body)));
       expect(digests).toHaveLength(1);
       expect(blocksText(digests[0]?.body ?? {})).toContain('1 finding in one minute');
+    });
+
+    it('places a finding in the digest its failed attempt gathered it into, when the retry comes minutes later', async () => {
+      // Prepare: the first attempt gathers the finding into this minute's digest, then fails
+      // before recording where it went.
+      await startWithBudgetSpent();
+      const event = distinctFinding(2);
+      const findingId = String(event.detail.id);
+      const gather = vi.spyOn(DynamoFindingStore.prototype, 'gatherIntoDigest');
+      const setPlacement = vi
+        .spyOn(DynamoFindingStore.prototype, 'setPlacement')
+        .mockRejectedValueOnce(new Error('DynamoDB unavailable'));
+      const failure = await notify(event).catch((error: unknown) => error);
+      setPlacement.mockRestore();
+
+      // Act: Lambda retries the event two minutes later.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 120_000);
+      const retried = await notify(event).finally(() => vi.useRealTimers());
+      const digestKeys = gather.mock.calls.map(([input]) => input.digestKey);
+      gather.mockRestore();
+
+      // Assess
+      expect(failure).toBeInstanceOf(Error);
+      expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'digest' });
+      expect(digestKeys).toHaveLength(2);
+      expect(new Set(digestKeys).size).toBe(1);
+      const record = await store().getFinding(findingId);
+      expect(record?.placement).toStrictEqual({ kind: 'digest', digestKey: digestKeys[0] });
+      await expectDigestEntry(findingId, 2);
+      expect(postsShowing(findingId)).toHaveLength(1);
     });
 
     it('places a new finding under the lease its save took, which no other delivery gets meanwhile', async () => {
