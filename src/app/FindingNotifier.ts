@@ -73,9 +73,9 @@ const LEASE_WAIT_MS = 15_000;
 /** Past the lease's end before asking again, for clock skew between invocations. */
 const LEASE_SKEW_MS = 250;
 /**
- * How long after a finding's first receipt an attempt to place it may still have run: the first
- * delivery and Lambda's two retries (about one and two minutes after a failure), each for up to a
- * lease.
+ * How long before a retried delivery the attempt it retries may have gathered the finding: Lambda
+ * retries a failed event about one and then two minutes after the failure, and an attempt runs for
+ * up to a lease.
  */
 const PLACING_ATTEMPTS_MS = 6 * 60_000;
 
@@ -331,15 +331,18 @@ export class FindingNotifier {
       ));
     if (!locked) return undefined;
     try {
-      // Taken over from an earlier attempt, which may have gathered the finding into a digest and
-      // failed before recording it: the finding goes to that digest, which shows it already.
-      const earlier = leased ? undefined : await this.#digestOfEarlierAttempt(record);
+      // High and Critical findings always get their own card; the budget only gathers the rest.
+      const mustPost = isAtLeast(record.finding.severity, 'High');
+      // A retry that takes the placement over from a failed attempt, which may have gathered the
+      // finding into a digest before it failed: the finding goes to that digest, which shows it.
+      const earlier =
+        leased || !waitForLease || mustPost
+          ? undefined
+          : await this.#digestOfEarlierAttempt(record);
       const { taken: hasToken } =
         earlier === undefined
           ? await store.takeToken(`posts#${record.channel}`, clock.now(), options.postBudget)
           : { taken: false };
-      // High and Critical findings always get their own card; the budget only gathers the rest.
-      const mustPost = isAtLeast(record.finding.severity, 'High');
       if (hasToken || mustPost) {
         // Rendered from the record as saved: a version saved since is shown by the refresh that
         // follows the post (its delivery found the finding unplaced and left the card to us).
@@ -430,16 +433,16 @@ export class FindingNotifier {
 
   /**
    * The digest an earlier attempt to place the finding gathered it into, if any: one of the
-   * minutes from its first receipt to {@link PLACING_ATTEMPTS_MS} later (one read each, only when
-   * a delivery takes the placement over).
+   * minutes of the last {@link PLACING_ATTEMPTS_MS}, since the finding's first receipt (one read
+   * each, only when a retry takes the placement over).
    */
   async #digestOfEarlierAttempt(
     record: FindingRecord
   ): Promise<{ digestKey: string; minuteStart: string } | undefined> {
-    const first = Date.parse(record.firstReceivedAt);
-    const last = Math.min(this.#deps.clock.now().getTime(), first + PLACING_ATTEMPTS_MS);
+    const now = this.#deps.clock.now().getTime();
+    const from = Math.max(Date.parse(record.firstReceivedAt), now - PLACING_ATTEMPTS_MS);
     const minutes: { digestKey: string; minuteStart: string }[] = [];
-    for (let at = first - (first % 60_000); at <= last; at += 60_000) {
+    for (let at = from - (from % 60_000); at <= now; at += 60_000) {
       minutes.push(digestKeyFor(record.channel, new Date(at)));
     }
     if (minutes.length === 0) return undefined;

@@ -59,10 +59,10 @@ const quotaUpdate = (quota: { name: string; bucket: string; cap: number }): Item
   ExpressionAttributeValues: { ':one': 1, ':cap': quota.cap },
 });
 
-/** A finding's entry in a digest, as an item under the digest's key. */
 /** The sort key of a finding's entry in a digest. */
 const digestEntrySk = (findingId: string): string => `ITEM#${findingId}`;
 
+/** A finding's entry in a digest, as an item under the digest's key. */
 const digestEntryItem = (digestKey: string, item: DigestItem): Item => ({
   pk: digestKey,
   sk: digestEntrySk(item.findingId),

@@ -863,6 +863,22 @@ describe('Handler: notify', () => {
       expect(postsShowing(findingId)).toHaveLength(1);
     });
 
+    it('looks for no earlier attempt’s digest entry when a recorded-only finding is first posted', async () => {
+      // Prepare
+      await start({ MIN_POST_SEVERITY: 'Medium' });
+      await notify(distinctFinding(9, 2));
+      const earlierAttempts = vi.spyOn(DynamoFindingStore.prototype, 'digestHolding');
+
+      // Act
+      const posted = await notify(republished(9, 5, 41));
+      const lookups = earlierAttempts.mock.calls.length;
+      earlierAttempts.mockRestore();
+
+      // Assess
+      expect(posted).toMatchObject({ outcome: 'updated', placement: 'card' });
+      expect(lookups).toBe(0);
+    });
+
     it('places a new finding under the lease its save took, which no other delivery gets meanwhile', async () => {
       // Prepare
       await start();
