@@ -339,10 +339,9 @@ export class FindingNotifier {
         leased || !waitForLease || mustPost
           ? undefined
           : await this.#digestOfEarlierAttempt(record);
-      const { taken: hasToken } =
-        earlier === undefined
-          ? await store.takeToken(`posts#${record.channel}`, clock.now(), options.postBudget)
-          : { taken: false };
+      const hasToken =
+        earlier === undefined &&
+        (await store.takeToken(`posts#${record.channel}`, clock.now(), options.postBudget)).taken;
       if (hasToken || mustPost) {
         // Rendered from the record as saved: a version saved since is shown by the refresh that
         // follows the post (its delivery found the finding unplaced and left the card to us).
