@@ -27,6 +27,30 @@ describe('Deployment: bundle budget', () => {
     expect(settings.esbuild.banner?.js).toContain('createRequire');
   });
 
+  it.each(['notify', 'slack', 'worker'])(
+    'bundles only the credentials a function uses into the %s bundle',
+    async (name) => {
+      // Act
+      const result = await build(
+        buildOptionsFor(productionSettings(), `handlers/${name}.ts`, '/virtual/out', {
+          write: false,
+          metafile: true,
+        })
+      );
+
+      // Assess
+      const inputs = Object.keys(result.metafile?.inputs ?? {});
+      expect(inputs).toContain('src/adapters/aws/lambdaCredentials.ts');
+      expect(
+        inputs.filter((input) =>
+          /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|nested-clients)\//.test(
+            input
+          )
+        )
+      ).toStrictEqual([]);
+    }
+  );
+
   it('keeps the slack bundle within its budget', async () => {
     // Prepare
     const settings = productionSettings();
