@@ -10,8 +10,8 @@ export interface BundleTarget {
   /** Entry point, relative to the repository root. */
   entry: string;
   kind: 'function' | 'baseline' | 'variant';
-  /** Extra esbuild options of a variant (measured here, not deployed). */
-  extra?: BuildOptions;
+  /** Extra esbuild options of a variant (measured here, not deployed), or a function of the production ones. */
+  extra?: BuildOptions | ((production: BuildOptions) => BuildOptions);
   /** One line for the printed table. */
   description?: string;
 }
@@ -82,7 +82,7 @@ export const buildBundle = async (
     buildOptionsFor(settings, target.entry, outdir, {
       metafile: true,
       ...(sourceMap ? { sourcemap: 'external' } : {}),
-      ...target.extra,
+      ...(typeof target.extra === 'function' ? target.extra(settings.esbuild) : target.extra),
     })
   );
   const buildMs = performance.now() - started;

@@ -110,6 +110,35 @@ const boltCase = (deps: ColdCaseDeps, name: string, label: string, what: string)
   check: async (result) => httpOk(result),
 });
 
+/** An Isolate tap on a slack-like bundle, each process on a finding of its own (`label`). */
+export const isolateCase = (
+  deps: ColdCaseDeps,
+  name: string,
+  group: ColdCase['group'],
+  bundle: string,
+  label: string
+): ColdCase => ({
+  name,
+  group,
+  bundle,
+  request:
+    'signed block_actions Isolate: read + authorize, one transaction (audit, CAS, quota), SendMessage',
+  prepare: async (run) => {
+    const id = findingId(label, run);
+    await deps.table.saveFindings([id]);
+    return [buttonEvent(id)];
+  },
+  check: async (result, run) => {
+    const wrong = httpOk(result);
+    if (wrong !== undefined) return wrong;
+    const id = findingId(label, run);
+    const status = (await deps.table.store.getFinding(id))?.actions.isolation?.status;
+    if (status !== 'requested') return `isolation of ${id} is ${status}, not requested`;
+    const queued = deps.sqs.messages.some((body) => body.startsWith(`{"id":"isolate:${id}:`));
+    return queued ? undefined : `no isolate job for ${id} reached the SQS stand-in`;
+  },
+});
+
 /**
  * The cold cases: the baselines, each function answering its first real request, with fresh
  * state per run wherever the request changes state.
@@ -127,27 +156,7 @@ export const coldCases = (deps: ColdCaseDeps): ColdCase[] => [
   boltCase(deps, 'bolt-minimal-stubbed', 'coldstub', 'ack only'),
   boltCase(deps, 'bolt-dynamo-write', 'colddyn', 'one PutItem, then ack'),
   slackHelpCase('slack /guardduty help', 'function', bundleFile(deps, 'slack')),
-  {
-    name: 'slack Isolate tap',
-    group: 'function',
-    bundle: bundleFile(deps, 'slack'),
-    request:
-      'signed block_actions Isolate: read + authorize, one transaction (audit, CAS, quota), SendMessage',
-    prepare: async (run) => {
-      const id = findingId('coldiso', run);
-      await deps.table.saveFindings([id]);
-      return [buttonEvent(id)];
-    },
-    check: async (result, run) => {
-      const wrong = httpOk(result);
-      if (wrong !== undefined) return wrong;
-      const id = findingId('coldiso', run);
-      const status = (await deps.table.store.getFinding(id))?.actions.isolation?.status;
-      if (status !== 'requested') return `isolation of ${id} is ${status}, not requested`;
-      const queued = deps.sqs.messages.some((body) => body.startsWith(`{"id":"isolate:${id}:`));
-      return queued ? undefined : `no isolate job for ${id} reached the SQS stand-in`;
-    },
-  },
+  isolateCase(deps, 'slack Isolate tap', 'function', bundleFile(deps, 'slack'), 'coldiso'),
   notifyCase('notify', 'function', bundleFile(deps, 'notify')),
   {
     name: 'worker',

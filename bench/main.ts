@@ -16,7 +16,13 @@ import {
   shortPath,
 } from './bundles';
 import { type ColdSample, measureColdStarts, profileColdFunctions } from './cold';
-import { coldCases, notifyCase, slackHelpCase, slackWarmMemoryCase } from './coldCases';
+import {
+  coldCases,
+  isolateCase,
+  notifyCase,
+  slackHelpCase,
+  slackWarmMemoryCase,
+} from './coldCases';
 import { type BenchStage, startBenchDynamo, startStage } from './environment';
 import { productionSettings, REPO_ROOT } from './esbuildSettings';
 import { type BenchOptions, parseOptions } from './options';
@@ -206,6 +212,15 @@ const main = async (options: BenchOptions): Promise<void> => {
           ? [
               ...SLACK_VARIANTS.map((variant) =>
                 slackHelpCase(`${variant.name} help`, 'variant', get(variant.name).file)
+              ),
+              ...SLACK_VARIANTS.map((variant, index) =>
+                isolateCase(
+                  { stage, sqs, table: access, notify, bundles },
+                  `${variant.name} Isolate tap`,
+                  'variant',
+                  get(variant.name).file,
+                  `coldisov${index}`
+                )
               ),
               ...NOTIFY_VARIANTS.map((variant) =>
                 notifyCase(variant.name, 'variant', get(variant.name).file)
