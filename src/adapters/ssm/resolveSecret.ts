@@ -14,13 +14,12 @@ export const resolveSecret = async (
   ssm: () => SSMClient
 ): Promise<string> => {
   if ('value' in source) return source.value;
+  let value: string | undefined;
   try {
     const result = await ssm().send(
       new GetParameterCommand({ Name: source.ssmParameter, WithDecryption: true })
     );
-    const value = result.Parameter?.Value;
-    if (!value) throw new Error('the parameter is empty');
-    return value;
+    value = result.Parameter?.Value;
   } catch (error) {
     const reason = error instanceof Error ? error.name : 'error';
     throw new ConfigError(
@@ -29,4 +28,7 @@ export const resolveSecret = async (
       { cause: error }
     );
   }
+  if (!value)
+    throw new ConfigError(`${variable}_PARAM`, `SSM parameter ${source.ssmParameter} is empty`);
+  return value;
 };
