@@ -569,6 +569,35 @@ const printAck = (ack: AckResult, targets: Target[], results: Record<string, unk
   results.ack = ack;
 };
 
+/**
+ * Where the storm's CPU goes: per baseline PutItem and per delivery, in this process and in
+ * DynamoDB Local (the two share the machine's cores). A delivery's DynamoDB requests against a
+ * bare PutItem, on both sides, is what bounds the ratio to the raw write rate.
+ */
+const stormCpuRows = (storm: StormResult): string[][] => {
+  const { baselinePass, deliveries } = storm.cpu;
+  const per = (value: number | undefined, count: number): string =>
+    value === undefined ? '-' : `${(value / Math.max(1, count)).toFixed(2)} ms`;
+  const busy = (value: number | undefined, wallMs: number): string =>
+    value === undefined ? '-' : `${((100 * value) / wallMs).toFixed(0)} %`;
+  const requests = Object.values(storm.dynamoRequests.notify ?? {}).reduce(
+    (sum, count) => sum + count,
+    0
+  );
+  return [
+    [
+      'CPU per baseline PutItem (its better pass): storm process / DynamoDB Local',
+      baselinePass === undefined
+        ? '-'
+        : `${per(baselinePass.ownMs, storm.rawPutItems)} / ${per(baselinePass.dynamoMs, storm.rawPutItems)} (busy ${busy(baselinePass.ownMs, baselinePass.wallMs)} / ${busy(baselinePass.dynamoMs, baselinePass.wallMs)} of one core)`,
+    ],
+    [
+      'CPU per delivery: storm process / DynamoDB Local',
+      `${per(deliveries.ownMs, storm.deliveries)} / ${per(deliveries.dynamoMs, storm.deliveries)} (per notify DynamoDB request ${per(deliveries.ownMs, requests)} / ${per(deliveries.dynamoMs, requests)}; busy ${busy(deliveries.ownMs, deliveries.wallMs)} / ${busy(deliveries.dynamoMs, deliveries.wallMs)} of one core)`,
+    ],
+  ];
+};
+
 const printStorm = (
   storm: StormResult,
   targets: Target[],
@@ -623,6 +652,7 @@ const printStorm = (
             .join(', ')})`,
         ];
       }),
+      ...stormCpuRows(storm),
       ...Object.entries(storm.slackCalls).map(([method, calls]) => [
         `Slack ${method}`,
         `${calls.calls} calls, ${calls.ok} ok, ${calls.rateLimited} × 429`,

@@ -7,6 +7,7 @@ import { createWorkerHandler, type WorkerHandler } from '../src/composition/work
 import { loadConfig } from '../src/config';
 import type { DynamoLocal } from '../test/support/dynamoLocal';
 import type { SlackRateLimits } from '../test/support/SlackServer';
+import { type CpuSpent, cpuMeter } from './cpu';
 import { findingEvent, findingId, productionLikeDynamoClient, startStage } from './environment';
 import { forEachConcurrently, tableAccess } from './seed';
 import type { SqsSendMessageServer } from './sqsServer';
@@ -89,6 +90,11 @@ export interface StormResult {
    * SDK and the storm's new table, and measured 1.4–1.6× slower than the second.
    */
   rawPutItemPasses: number[];
+  /**
+   * CPU spent by this process (handlers, workers, Slack server, SQS stand-in) and by DynamoDB
+   * Local, during the baseline's better pass and during the deliveries.
+   */
+  cpu: { baselinePass: CpuSpent | undefined; deliveries: CpuSpent };
   /** Context: PutItem of finding-sized items with their two index keys, same concurrency. */
   findingSizedPutItemsPerSecond: number;
   rawPutItems: number;
@@ -210,19 +216,21 @@ export const measureStorm = async (
   const table = tableAccess(stage);
   try {
     const rawPutItems = options.findings + options.updates;
-    const rawPutItemPasses: number[] = [];
+    const passes: { rate: number; cpu: CpuSpent }[] = [];
     for (const pass of [0, 1]) {
-      rawPutItemPasses.push(
-        await rawPutItemRate(
-          stage.env,
-          stage.tableName,
-          rawPutItems,
-          options.concurrency,
-          (index) => bareItem(pass * rawPutItems + index)
-        )
+      const meter = cpuMeter(dynamo.pid);
+      const rate = await rawPutItemRate(
+        stage.env,
+        stage.tableName,
+        rawPutItems,
+        options.concurrency,
+        (index) => bareItem(pass * rawPutItems + index)
       );
+      passes.push({ rate, cpu: meter.stop() });
     }
+    const rawPutItemPasses = passes.map((pass) => pass.rate);
     const rawPutItemsPerSecond = Math.max(...rawPutItemPasses);
+    const baselineCpu = passes.find((pass) => pass.rate === rawPutItemsPerSecond)?.cpu;
     const findingSizedPutItemsPerSecond = await rawPutItemRate(
       stage.env,
       stage.tableName,
@@ -279,6 +287,7 @@ export const measureStorm = async (
     const sampler = rssSampler();
     const requests = countDynamoRequests();
     const started = performance.now();
+    const meter = cpuMeter(dynamo.pid);
     // The worker's event source: each instance takes a queued edit once its delay is over.
     const draining = Promise.all(
       workers.map(async (worker) => {
@@ -331,6 +340,7 @@ export const measureStorm = async (
       })
     );
     deliveredAt = performance.now();
+    const stormCpu = meter.stop();
     delivering = false;
     const elapsedMs = deliveredAt - started;
     await draining;
@@ -381,6 +391,7 @@ export const measureStorm = async (
       deliveryMs: summarize(deliveryTimes),
       rawPutItemsPerSecond,
       rawPutItemPasses,
+      cpu: { baselinePass: baselineCpu, deliveries: stormCpu },
       findingSizedPutItemsPerSecond,
       rawPutItems,
       slackCalls,

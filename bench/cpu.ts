@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+let clockTicks: number | undefined;
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`, 100 on Linux). */
+const ticksPerSecond = (): number => {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+};
+
+/**
+ * CPU time (ms, user and system) used so far by a process and every process under it, read from
+ * /proc; undefined where there is no /proc or no such process. DynamoDB Local runs as a JVM under
+ * the process the benchmark started, so the whole tree is counted.
+ */
+export const processTreeCpuMs = (rootPid: number): number | undefined => {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const processes = new Map<number, { parent: number; ticks: number }>();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // After the command name (which may hold spaces and parentheses): state, parent pid, … with
+    // utime and stime as the 14th and 15th fields of the line.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    processes.set(Number(entry), {
+      parent: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+    });
+  }
+  if (!processes.has(rootPid)) return undefined;
+  let ticks = 0;
+  const pending = [rootPid];
+  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+    ticks += processes.get(pid)?.ticks ?? 0;
+    for (const [child, { parent }] of processes) if (parent === pid) pending.push(child);
+  }
+  return (ticks * 1000) / ticksPerSecond();
+};
+
+/** CPU spent over a stretch of the run by this process and by DynamoDB Local. */
+export interface CpuSpent {
+  wallMs: number;
+  /** This process: user and system time, all threads. */
+  ownMs: number;
+  /** DynamoDB Local's process tree; absent without /proc. */
+  dynamoMs?: number;
+}
+
+/** Starts measuring the CPU this process and DynamoDB Local (`dynamoPid`) spend from now. */
+export const cpuMeter = (dynamoPid: number): { stop: () => CpuSpent } => {
+  const started = performance.now();
+  const own = process.cpuUsage();
+  const dynamo = processTreeCpuMs(dynamoPid);
+  return {
+    stop: () => {
+      const used = process.cpuUsage(own);
+      const dynamoNow = processTreeCpuMs(dynamoPid);
+      return {
+        wallMs: performance.now() - started,
+        ownMs: (used.user + used.system) / 1000,
+        ...(dynamo === undefined || dynamoNow === undefined
+          ? {}
+          : { dynamoMs: dynamoNow - dynamo }),
+      };
+    },
+  };
+};
