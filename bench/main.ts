@@ -608,7 +608,7 @@ const printStorm = (
     `4. Storm: ${options.findings} findings + ${options.updates} re-published updates, ${options.concurrency} notify instances, Slack limits enforced`
   );
   print(
-    'Run in a fresh process of its own, not in the benchmark’s process after the earlier scenarios, against the run’s DynamoDB Local; the raw PutItem baseline runs in that process too, just before the storm: twice, each pass writing new items, and the better pass counts (the first, in a process whose SDK has not run yet and on the storm’s new table, measured 1.4–1.6× slower).'
+    'Run in a fresh process of its own, not in the benchmark’s process after the earlier scenarios, against the run’s DynamoDB Local; the raw PutItem baseline runs in that process too, just before the storm: twice, each pass writing new items, and the better pass counts (the first, in a process whose SDK has not run yet and on the storm’s new table, measured 1.3–1.6× slower).'
   );
   print(
     `Slack server: chat.postMessage ${STORM_RATE_LIMITS.postMessagePerChannel.perSecond}/s per channel (burst ${STORM_RATE_LIMITS.postMessagePerChannel.burst}), chat.update ${STORM_RATE_LIMITS.updatePerMinute}/min, 429 + Retry-After beyond.`

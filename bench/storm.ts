@@ -87,7 +87,7 @@ export interface StormResult {
   rawPutItemsPerSecond: number;
   /**
    * Two passes of the baseline, each writing new items: the first also warms this fresh process's
-   * SDK and the storm's new table, and measured 1.4–1.6× slower than the second.
+   * SDK and the storm's new table, and measured 1.3–1.6× slower than the second.
    */
   rawPutItemPasses: number[];
   /**
