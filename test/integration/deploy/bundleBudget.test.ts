@@ -43,7 +43,7 @@ describe('Deployment: bundle budget', () => {
       expect(inputs).toContain('src/adapters/aws/lambdaCredentials.ts');
       expect(
         inputs.filter((input) =>
-          /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|nested-clients)\//.test(
+          /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|nested-clients)\/|@smithy\/credential-provider-imds\//.test(
             input
           )
         )

@@ -1,11 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  credentialsTreatedAsExpired,
-  credentialsWillNeedRefresh,
-  defaultProvider,
-} from '../../../../src/adapters/aws/lambdaCredentials';
+import { defaultProvider } from '../../../../src/adapters/aws/lambdaCredentials';
 
 const CREDENTIAL_VARIABLES = [
   'AWS_ACCESS_KEY_ID',
@@ -18,8 +14,13 @@ const CREDENTIAL_VARIABLES = [
   'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
 ];
 
-/** A container credentials endpoint on loopback, recording the headers it was asked with. */
-const startContainerEndpoint = async (): Promise<{
+/**
+ * A container credentials endpoint on loopback, recording the headers it was asked with; the
+ * credentials it hands out expire `lifetimeMs` after each request.
+ */
+const startContainerEndpoint = async (
+  lifetimeMs = 60 * 60_000
+): Promise<{
   server: Server;
   url: string;
   requests: IncomingHttpHeaders[];
@@ -33,7 +34,7 @@ const startContainerEndpoint = async (): Promise<{
         AccessKeyId: 'ASIACONTAINER',
         SecretAccessKey: 'container-secret',
         Token: 'container-token',
-        Expiration: '2030-01-01T00:00:00Z',
+        Expiration: new Date(Date.now() + lifetimeMs).toISOString(),
       })
     );
   });
@@ -83,8 +84,8 @@ describe('Module: lambdaCredentials', () => {
         accessKeyId: 'ASIACONTAINER',
         secretAccessKey: 'container-secret',
         sessionToken: 'container-token',
-        expiration: new Date('2030-01-01T00:00:00Z'),
       });
+      expect(credentials.expiration).toBeInstanceOf(Date);
       expect(endpoint.requests.map((headers) => headers.authorization)).toStrictEqual([
         'container-auth',
       ]);
@@ -119,22 +120,48 @@ describe('Module: lambdaCredentials', () => {
     // Assess
     await expect(resolving).rejects.toMatchObject({
       name: 'CredentialsProviderError',
-      message: expect.stringContaining('environment variable credentials'),
+      message: expect.stringContaining('found neither'),
     });
   });
 
-  it('treats credentials as the SDK’s chain does: refreshed within five minutes of expiry', () => {
+  it('keeps the credentials it got while they last, as the SDK’s chain does', async () => {
     // Prepare
-    const lasting = { accessKeyId: 'A', secretAccessKey: 'S' };
-    const expiring = { ...lasting, expiration: new Date(Date.now() + 4 * 60_000) };
-    const fresh = { ...lasting, expiration: new Date(Date.now() + 60 * 60_000) };
+    const endpoint = await startContainerEndpoint();
+    vi.stubEnv('AWS_CONTAINER_CREDENTIALS_FULL_URI', endpoint.url);
+    const provider = defaultProvider();
 
-    // Act
-    const expired = [lasting, expiring, fresh].map(credentialsTreatedAsExpired);
-    const refreshed = [lasting, expiring, fresh].map(credentialsWillNeedRefresh);
+    try {
+      // Act
+      const answers = [await provider(), await provider(), await provider()];
 
-    // Assess
-    expect(expired).toStrictEqual([false, true, false]);
-    expect(refreshed).toStrictEqual([false, true, true]);
+      // Assess
+      expect(answers.map((answer) => answer.accessKeyId)).toStrictEqual([
+        'ASIACONTAINER',
+        'ASIACONTAINER',
+        'ASIACONTAINER',
+      ]);
+      expect(endpoint.requests).toHaveLength(1);
+    } finally {
+      endpoint.server.close();
+    }
+  });
+
+  it('asks again while the credentials it gets are within five minutes of their expiry', async () => {
+    // Prepare
+    const endpoint = await startContainerEndpoint(4 * 60_000);
+    vi.stubEnv('AWS_CONTAINER_CREDENTIALS_FULL_URI', endpoint.url);
+    const provider = defaultProvider();
+
+    try {
+      // Act
+      await provider();
+      const afterFirst = endpoint.requests.length;
+      await provider();
+
+      // Assess
+      expect(endpoint.requests.length).toBeGreaterThan(afterFirst);
+    } finally {
+      endpoint.server.close();
+    }
   });
 });
