@@ -49,6 +49,15 @@ export const createDynamoClient = (): DynamoDBClient =>
 
 export const createSsmClient = (): SSMClient => withoutSdkLogging(new SSMClient({}));
 
+/** One SSM client for the cold start's secrets, built on first use (none when all are given). */
+export const lazySsmClient = (): (() => SSMClient) => {
+  let client: SSMClient | undefined;
+  return () => {
+    client ??= createSsmClient();
+    return client;
+  };
+};
+
 /**
  * The work queue (QUEUE_URL): jobs from the Slack path, and card edits queued for later. Its
  * client is built on first use: many requests (help, a new finding) never enqueue.

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { App, AwsLambdaReceiver, type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { DynamoFindingStore } from '../adapters/dynamodb/DynamoFindingStore';
@@ -20,8 +19,8 @@ import {
   coreLogger,
   createDynamoClient,
   createLogger,
-  createSsmClient,
   createWorkQueue,
+  lazySsmClient,
   slackTransport,
 } from './clients';
 
@@ -54,15 +53,10 @@ export const createSlackHandler = async (
   config: Config = loadConfig(),
   logger: Logger = createLogger(config)
 ): Promise<SlackHandler> => {
-  // Both secrets through one SSM client, built only if one of them is a parameter.
-  let ssm: SSMClient | undefined;
-  const ssmClient = (): SSMClient => {
-    ssm ??= createSsmClient();
-    return ssm;
-  };
+  const ssm = lazySsmClient();
   const [token, signingSecret] = await Promise.all([
-    resolveSecret(config.slack.botToken, 'SLACK_BOT_TOKEN', ssmClient),
-    resolveSecret(config.slack.signingSecret, 'SLACK_SIGNING_SECRET', ssmClient),
+    resolveSecret(config.slack.botToken, 'SLACK_BOT_TOKEN', ssm),
+    resolveSecret(config.slack.signingSecret, 'SLACK_SIGNING_SECRET', ssm),
   ]);
   const core = coreLogger(logger);
   const store = new DynamoFindingStore({
