@@ -16,9 +16,9 @@ const ticksPerSecond = (): number => {
 };
 
 /**
- * CPU time (ms, user and system) used so far by a process and every process under it, read from
- * /proc; undefined where there is no /proc or no such process. DynamoDB Local runs as a JVM under
- * the process the benchmark started, so the whole tree is counted.
+ * CPU time (ms, user and system, all threads) used so far by a process and any process under it,
+ * read from /proc; undefined where there is no /proc or no such process. DynamoDB Local is the
+ * `java` process the benchmark starts (its children, if it had any, would count too).
  */
 export const processTreeCpuMs = (rootPid: number): number | undefined => {
   let entries: string[];
@@ -57,7 +57,7 @@ export const processTreeCpuMs = (rootPid: number): number | undefined => {
 /** CPU spent over a stretch of the run by this process and by DynamoDB Local. */
 export interface CpuSpent {
   wallMs: number;
-  /** This process: user and system time, all threads. */
+  /** This process: user and system time, all its threads (V8's compiler and collector too). */
   ownMs: number;
   /** DynamoDB Local's process tree; absent without /proc. */
   dynamoMs?: number;
@@ -65,6 +65,7 @@ export interface CpuSpent {
 
 /** Starts measuring the CPU this process and DynamoDB Local (`dynamoPid`) spend from now. */
 export const cpuMeter = (dynamoPid: number): { stop: () => CpuSpent } => {
+  ticksPerSecond(); // asked once, before the measured stretch
   const started = performance.now();
   const own = process.cpuUsage();
   const dynamo = processTreeCpuMs(dynamoPid);

@@ -48,11 +48,12 @@ export const ms = (value: number): string =>
         ? `${value.toFixed(1)} ms`
         : `${value.toFixed(2)} ms`;
 
+/** Bytes in decimal units (1 KB = 1,000 bytes, 1 MB = 1,000,000), as the budget and the README count them. */
 export const bytes = (value: number): string =>
-  value >= 1024 * 1024
-    ? `${(value / (1024 * 1024)).toFixed(2)} MB`
-    : value >= 1024
-      ? `${(value / 1024).toFixed(1)} KB`
+  value >= 1_000_000
+    ? `${(value / 1_000_000).toFixed(2)} MB`
+    : value >= 1_000
+      ? `${(value / 1_000).toFixed(1)} KB`
       : `${Math.round(value)} B`;
 
 export const ratio = (value: number, baseline: number): string =>
