@@ -49,12 +49,12 @@ export const createDynamoClient = (): DynamoDBClient =>
 
 export const createSsmClient = (): SSMClient => withoutSdkLogging(new SSMClient({}));
 
-/** One SSM client for the cold start's secrets, built on first use (none when all are given). */
-export const lazySsmClient = (): (() => SSMClient) => {
-  let client: SSMClient | undefined;
+/** `build`, run on the first call only: a client built on first use, then shared. */
+export const onFirstUse = <T>(build: () => T): (() => T) => {
+  let built: { value: T } | undefined;
   return () => {
-    client ??= createSsmClient();
-    return client;
+    built ??= { value: build() };
+    return built.value;
   };
 };
 
@@ -64,24 +64,17 @@ export const lazySsmClient = (): (() => SSMClient) => {
  */
 export const createWorkQueue = (config: Config): JobQueue => {
   const queueUrl = requireQueueUrl(config);
-  let queue: SqsJobQueue | undefined;
-  return {
-    enqueue: (job, options) => {
-      queue ??= new SqsJobQueue({ client: withoutSdkLogging(new SQSClient({})), queueUrl });
-      return queue.enqueue(job, options);
-    },
-  };
+  const queue = onFirstUse(
+    () => new SqsJobQueue({ client: withoutSdkLogging(new SQSClient({})), queueUrl })
+  );
+  return { enqueue: (job, options) => queue().enqueue(job, options) };
 };
 
 /**
  * The HTTP transport of the container's Slack calls (one keep-alive socket pool), built on first
  * use: see {@link createSlackTransport}.
  */
-export const slackTransport = (): FetchFunction => {
-  sharedTransport ??= createSlackTransport();
-  return sharedTransport;
-};
-let sharedTransport: FetchFunction | undefined;
+export const slackTransport: () => FetchFunction = onFirstUse(createSlackTransport);
 
 /**
  * The Slack Web API client with Lambda-safe settings: a per-call timeout and a few retries that

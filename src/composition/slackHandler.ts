@@ -19,8 +19,9 @@ import {
   coreLogger,
   createDynamoClient,
   createLogger,
+  createSsmClient,
   createWorkQueue,
-  lazySsmClient,
+  onFirstUse,
   slackTransport,
 } from './clients';
 
@@ -53,7 +54,8 @@ export const createSlackHandler = async (
   config: Config = loadConfig(),
   logger: Logger = createLogger(config)
 ): Promise<SlackHandler> => {
-  const ssm = lazySsmClient();
+  // Both secrets through one SSM client, built only if one of them is a parameter.
+  const ssm = onFirstUse(createSsmClient);
   const [token, signingSecret] = await Promise.all([
     resolveSecret(config.slack.botToken, 'SLACK_BOT_TOKEN', ssm),
     resolveSecret(config.slack.signingSecret, 'SLACK_SIGNING_SECRET', ssm),
