@@ -23,11 +23,11 @@ type Credentials = Awaited<ReturnType<CredentialProvider>>;
 type ProviderInit = Parameters<typeof fromEnv>[0] & Parameters<typeof fromHttp>[0];
 
 /** As the SDK's chain answers it: credentials with an expiry are refreshed before it. */
-export const credentialsWillNeedRefresh = (credentials: Credentials): boolean =>
+const credentialsWillNeedRefresh = (credentials: Credentials): boolean =>
   credentials.expiration !== undefined;
 
 /** As the SDK's chain answers it: within five minutes of their expiry, credentials are stale. */
-export const credentialsTreatedAsExpired = (credentials: Credentials): boolean =>
+const credentialsTreatedAsExpired = (credentials: Credentials): boolean =>
   credentials.expiration !== undefined &&
   credentials.expiration.getTime() - Date.now() < 5 * 60_000;
 
