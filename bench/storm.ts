@@ -216,30 +216,14 @@ export const measureStorm = async (
   const table = tableAccess(stage);
   try {
     const rawPutItems = options.findings + options.updates;
+    const putItemRate = (item: (index: number) => Record<string, AttributeValue>) =>
+      rawPutItemRate(stage.env, stage.tableName, rawPutItems, options.concurrency, item);
     // Both passes write new items: the second measures what the first warmed up.
-    const warmUpPutItemsPerSecond = await rawPutItemRate(
-      stage.env,
-      stage.tableName,
-      rawPutItems,
-      options.concurrency,
-      bareItem
-    );
+    const warmUpPutItemsPerSecond = await putItemRate(bareItem);
     const baselineMeter = cpuMeter(dynamo.pid);
-    const rawPutItemsPerSecond = await rawPutItemRate(
-      stage.env,
-      stage.tableName,
-      rawPutItems,
-      options.concurrency,
-      (index) => bareItem(rawPutItems + index)
-    );
+    const rawPutItemsPerSecond = await putItemRate((index) => bareItem(rawPutItems + index));
     const baselineCpu = baselineMeter.stop();
-    const findingSizedPutItemsPerSecond = await rawPutItemRate(
-      stage.env,
-      stage.tableName,
-      rawPutItems,
-      options.concurrency,
-      findingSizedItem
-    );
+    const findingSizedPutItemsPerSecond = await putItemRate(findingSizedItem);
 
     const ids = Array.from({ length: options.findings }, (_, index) => findingId('storm', index));
     const severity = (index: number): number =>
