@@ -72,18 +72,25 @@ const machine = () => ({
 
 /**
  * Runs an in-process scenario in a fresh process (bench/scenarioProcess.ts) against the run's
- * DynamoDB Local, and returns its result.
+ * DynamoDB Local, and returns its result. With `cpuProfDir` the process writes a V8 CPU profile
+ * into `cpuProfDir/<scenario>/` (its figures are then for reading the profile only).
  */
 const measureInOwnProcess = async <T>(
   dynamo: DynamoLocal,
   scenario: Scenario,
-  workDir: string
+  workDir: string,
+  cpuProfDir: string | undefined
 ): Promise<T> => {
   const input: ScenarioInput = { ...scenario, endpoint: dynamo.endpoint, pid: dynamo.pid };
   const output = join(workDir, `${input.scenario}.json`);
+  const profile =
+    cpuProfDir === undefined
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir, input.scenario)}`];
   const child = spawn(
     process.execPath,
     [
+      ...profile,
       '--import',
       'tsx',
       join(REPO_ROOT, 'bench', 'scenarioProcess.ts'),
@@ -285,7 +292,8 @@ const main = async (options: BenchOptions): Promise<void> => {
           scenario: 'ack',
           options: { requests: options.ackRequests, warmup: options.ackWarmup },
         },
-        workDir
+        workDir,
+        options.cpuProfDir
       );
       results.ackConsoleLines = ack.consoleLines;
       printAck(ack, targets, results);
@@ -327,7 +335,8 @@ const main = async (options: BenchOptions): Promise<void> => {
             catchUpLimitMs: 600_000,
           },
         },
-        workDir
+        workDir,
+        options.cpuProfDir
       );
       printStorm(storm, targets, results);
     }

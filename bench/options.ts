@@ -32,8 +32,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick                   a fast smoke run (small counts; figures are not comparable)
   --out PATH                JSON results (default bench/results.json)
   --analyze                 print the slack bundle's top contributors and why they are there
-  --cpu-prof DIR            CPU profiles of the functions' cold processes (node --cpu-prof), one
-                            folder per case, with source maps of the bundles beside them
+  --cpu-prof DIR            CPU profiles (node --cpu-prof) of the functions' cold processes, one
+                            folder per case with source maps of the bundles beside them, and of
+                            the ack and storm processes (DIR/ack, DIR/storm)
   --no-variants             skip the variant bundles of slack / notify (proposed changes)
   --only LIST               comma-separated subset of ${SCENARIOS.join(',')}
   --cold-runs N             fresh processes per cold case (default 15, at least 15 for the issue)
