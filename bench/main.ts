@@ -625,6 +625,9 @@ const printStorm = (
     'Run in a fresh process of its own, not in the benchmark’s process after the earlier scenarios, against the run’s DynamoDB Local; the raw PutItem baseline runs in that process too, just before the storm: twice, each pass writing new items: the first warms this process’s SDK and the storm’s new table, the second is the baseline.'
   );
   print(
+    'The floor rows send the storm’s events under other ids through the store the functions use, at the same concurrency, after the baseline: a delivery that only parses the event and saves the finding (the conditional write that keeps its latest count, returning the record), and one that also appends the audit entry every received version gets (all a re-published finding shown in a digest does). No placement, no Slack: no design that saves and audits every version can do better.'
+  );
+  print(
     `Slack server: chat.postMessage ${STORM_RATE_LIMITS.postMessagePerChannel.perSecond}/s per channel (burst ${STORM_RATE_LIMITS.postMessagePerChannel.burst}), chat.update ${STORM_RATE_LIMITS.updatePerMinute}/min, 429 + Retry-After beyond.`
   );
   print(
@@ -650,6 +653,15 @@ const printStorm = (
         'context: PutItem/s of finding-sized items with their 2 index keys',
         `${storm.findingSizedPutItemsPerSecond.toFixed(0)} (deliveries ${(storm.deliveriesPerSecond / storm.findingSizedPutItemsPerSecond).toFixed(3)}× that)`,
       ],
+      ...(
+        [
+          ['parse and save the finding', storm.floor.savesPerSecond],
+          ['parse, save and its audit entry', storm.floor.savesAndAuditsPerSecond],
+        ] as const
+      ).map(([what, perSecond]) => [
+        `floor: ${what}`,
+        `${perSecond.toFixed(0)}/s = ${(perSecond / storm.rawPutItemsPerSecond).toFixed(3)}× the raw rate (deliveries ${(storm.deliveriesPerSecond / perSecond).toFixed(3)}× that)`,
+      ]),
       [
         'one delivery (notify invocation) median / p99',
         `${ms(storm.deliveryMs.median)} / ${ms(storm.deliveryMs.p99)}`,

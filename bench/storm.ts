@@ -2,9 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type AttributeValue, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
+import { DynamoFindingStore } from '../src/adapters/dynamodb/DynamoFindingStore';
 import { createNotifyHandler, type NotifyHandler } from '../src/composition/notifyHandler';
 import { createWorkerHandler, type WorkerHandler } from '../src/composition/workerHandler';
 import { loadConfig } from '../src/config';
+import { parseEvent } from '../src/events/parseEvent';
 import type { DynamoLocal } from '../test/support/dynamoLocal';
 import type { SlackRateLimits } from '../test/support/SlackServer';
 import { type CpuSpent, cpuMeter } from './cpu';
@@ -97,6 +99,13 @@ export interface StormResult {
   cpu: { baseline: CpuSpent; deliveries: CpuSpent };
   /** Context: PutItem of finding-sized items with their two index keys, same concurrency. */
   findingSizedPutItemsPerSecond: number;
+  /**
+   * Context, the least a delivery can do, on the storm's own events under other ids, at the same
+   * concurrency: `save` parses the event and saves the finding (the conditional write that keeps
+   * every finding in the table with its latest count, returning the record), `saveAndAudit` also
+   * appends the audit entry every received version gets. No placement, no Slack.
+   */
+  floor: { savesPerSecond: number; savesAndAuditsPerSecond: number };
   rawPutItems: number;
   /** Calls the Slack server received, per method: all, accepted, refused with 429. */
   slackCalls: Record<string, { calls: number; ok: number; rateLimited: number }>;
@@ -132,24 +141,22 @@ export interface StormResult {
 }
 
 /**
- * Raw PutItem throughput (no condition) at `concurrency`, one client per worker (container), of
- * the items `item(index)` makes.
+ * Operations per second at `concurrency`: `count` operations, each worker (container) with a client
+ * of its own built like production's, running `worker(client)` for the indexes it takes.
  */
-const rawPutItemRate = async (
+const ratePerSecond = async (
   env: Record<string, string>,
-  tableName: string,
   count: number,
   concurrency: number,
-  item: (index: number) => Record<string, AttributeValue>
+  worker: (client: DynamoDBClient) => (index: number) => Promise<unknown>
 ): Promise<number> => {
   const clients = Array.from({ length: concurrency }, () => productionLikeDynamoClient(env));
   let next = 0;
   const started = performance.now();
   await Promise.all(
     clients.map(async (client) => {
-      for (let index = next++; index < count; index = next++) {
-        await client.send(new PutItemCommand({ TableName: tableName, Item: item(index) }));
-      }
+      const operation = worker(client);
+      for (let index = next++; index < count; index = next++) await operation(index);
     })
   );
   const elapsed = performance.now() - started;
@@ -194,6 +201,70 @@ const findingSizedItem = (index: number): Record<string, AttributeValue> => {
 };
 
 /**
+ * The storm's events for the findings `ids`: each one first published, then `options.updates`
+ * re-publications in rounds over them (higher count, later updatedAt), every n-th one High.
+ */
+const stormEvents = (
+  ids: readonly string[],
+  options: StormOptions
+): ReturnType<typeof findingEvent>[] => {
+  const severity = (index: number): number =>
+    options.highEvery > 0 && index % options.highEvery === options.highEvery - 1
+      ? 8
+      : index % 2 === 0
+        ? 2
+        : 5;
+  const events = ids.map((id, index) => findingEvent(id, { severity: severity(index) }));
+  for (let update = 0; update < options.updates; update += 1) {
+    const index = update % ids.length;
+    const round = Math.floor(update / ids.length) + 1;
+    events.push(findingEvent(ids[index] as string, { update: round, severity: severity(index) }));
+  }
+  return events;
+};
+
+/**
+ * Deliveries per second of the least a delivery can do (see {@link StormResult.floor}), through
+ * the store the functions use.
+ */
+const floorRate = (
+  env: Record<string, string>,
+  tableName: string,
+  events: readonly ReturnType<typeof findingEvent>[],
+  concurrency: number,
+  audit: boolean
+): Promise<number> =>
+  ratePerSecond(env, events.length, concurrency, (client) => {
+    const store = new DynamoFindingStore({ client, tableName });
+    return async (index) => {
+      const parsed = parseEvent(events[index], { skipSecurityHubGuardDuty: true });
+      if (parsed.kind !== 'finding') throw new Error(`storm event ${index} did not parse`);
+      const { finding, eventId } = parsed;
+      const now = new Date();
+      // Every storm finding is posted: its save takes the placement lease, as notify's does.
+      const { outcome } = await store.saveFinding({
+        finding,
+        channel: 'C0FLOOR',
+        now,
+        placementLease: { holder: `floor-${index}`, ms: 60_000 },
+      });
+      if (!audit) return;
+      await store.appendAudit(
+        finding.id,
+        {
+          at: now.toISOString(),
+          kind: 'finding.received',
+          actor: 'system',
+          dedupeKey: eventId,
+          result: outcome,
+          detail: { eventId, count: finding.count, updatedAt: finding.updatedAt },
+        },
+        { once: true }
+      );
+    };
+  });
+
+/**
  * A GuardDuty storm into the real notify handler: `findings` new findings, then `updates`
  * re-publications of them (higher count, later updatedAt), delivered by `concurrency` handler
  * instances (one per simulated Lambda container, each one event at a time) against DynamoDB Local
@@ -216,8 +287,15 @@ export const measureStorm = async (
   const table = tableAccess(stage);
   try {
     const rawPutItems = options.findings + options.updates;
+    // Bare PutItems (no condition) of the items `item(index)` makes.
     const putItemRate = (item: (index: number) => Record<string, AttributeValue>) =>
-      rawPutItemRate(stage.env, stage.tableName, rawPutItems, options.concurrency, item);
+      ratePerSecond(
+        stage.env,
+        rawPutItems,
+        options.concurrency,
+        (client) => (index) =>
+          client.send(new PutItemCommand({ TableName: stage.tableName, Item: item(index) }))
+      );
     // Both passes write new items: the second measures what the first warmed up.
     const warmUpPutItemsPerSecond = await putItemRate(bareItem);
     const baselineMeter = cpuMeter(dynamo.pid);
@@ -225,26 +303,31 @@ export const measureStorm = async (
     const baselineCpu = baselineMeter.stop();
     const findingSizedPutItemsPerSecond = await putItemRate(findingSizedItem);
 
+    const floorEvents = (label: string) =>
+      stormEvents(
+        Array.from({ length: options.findings }, (_, index) => findingId(label, index)),
+        options
+      );
+    const floor = {
+      savesPerSecond: await floorRate(
+        stage.env,
+        stage.tableName,
+        floorEvents('floorsave'),
+        options.concurrency,
+        false
+      ),
+      savesAndAuditsPerSecond: await floorRate(
+        stage.env,
+        stage.tableName,
+        floorEvents('floorboth'),
+        options.concurrency,
+        true
+      ),
+    };
+
     const ids = Array.from({ length: options.findings }, (_, index) => findingId('storm', index));
-    const severity = (index: number): number =>
-      options.highEvery > 0 && index % options.highEvery === options.highEvery - 1
-        ? 8
-        : index % 2 === 0
-          ? 2
-          : 5;
     const latestCount = new Map<string, number>();
-    const events: { event: ReturnType<typeof findingEvent>; attempts: number }[] = [];
-    ids.forEach((id, index) => {
-      events.push({ event: findingEvent(id, { severity: severity(index) }), attempts: 0 });
-    });
-    for (let update = 0; update < options.updates; update += 1) {
-      const index = update % options.findings;
-      const round = Math.floor(update / options.findings) + 1;
-      events.push({
-        event: findingEvent(ids[index] as string, { update: round, severity: severity(index) }),
-        attempts: 0,
-      });
-    }
+    const events = stormEvents(ids, options).map((event) => ({ event, attempts: 0 }));
     for (const { event } of events) {
       const count = (event.detail.service as { count: number }).count;
       const id = String(event.detail.id);
@@ -379,6 +462,7 @@ export const measureStorm = async (
       warmUpPutItemsPerSecond,
       cpu: { baseline: baselineCpu, deliveries: stormCpu },
       findingSizedPutItemsPerSecond,
+      floor,
       rawPutItems,
       slackCalls,
       rateLimited: Object.values(stage.slack.rateLimited).reduce((sum, value) => sum + value, 0),
