@@ -612,6 +612,33 @@ const stormCpuRows = (storm: StormResult): string[][] => {
   ];
 };
 
+/**
+ * The storm's first publications (delivered first) and its re-publications (the rest of the run),
+ * each as a rate and a ratio to the raw write rate.
+ */
+const stormPhaseRows = (storm: StormResult): string[][] => {
+  const { options, elapsedMs, firstPublicationsMs } = storm;
+  const row = (what: string, count: number, phaseMs: number): string[] => {
+    const perSecond = count / (phaseMs / 1000);
+    return [
+      what,
+      `${(phaseMs / 1000).toFixed(1)} s, ${perSecond.toFixed(0)}/s = ${(perSecond / storm.rawPutItemsPerSecond).toFixed(3)}× the raw rate`,
+    ];
+  };
+  return [
+    row(
+      `  first publications (${options.findings}): until the first re-publication`,
+      options.findings,
+      firstPublicationsMs
+    ),
+    row(
+      `  re-publications (${options.updates}) and retries: the rest`,
+      options.updates,
+      elapsedMs - firstPublicationsMs
+    ),
+  ];
+};
+
 const printStorm = (
   storm: StormResult,
   targets: Target[],
@@ -649,6 +676,7 @@ const printStorm = (
         `${storm.rawPutItemsPerSecond.toFixed(0)} (${storm.rawPutItems} new items, after a warm-up pass of as many that ran at ${storm.warmUpPutItemsPerSecond.toFixed(0)}/s)`,
       ],
       ['ratio to the raw write rate', `${ratioToRaw.toFixed(3)}×`],
+      ...stormPhaseRows(storm),
       [
         'context: PutItem/s of finding-sized items with their 2 index keys',
         `${storm.findingSizedPutItemsPerSecond.toFixed(0)} (deliveries ${(storm.deliveriesPerSecond / storm.findingSizedPutItemsPerSecond).toFixed(3)}× that)`,
