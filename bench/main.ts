@@ -613,29 +613,25 @@ const stormCpuRows = (storm: StormResult): string[][] => {
 };
 
 /**
- * The storm's first publications (delivered first) and its re-publications (the rest of the run),
- * each as a rate and a ratio to the raw write rate.
+ * The storm's first publications and its re-publications apart: each kind's share of the notify
+ * instances' time, and the rate that time gives it (all instances on that kind alone, under the
+ * storm's contention), as a ratio to the raw write rate.
  */
-const stormPhaseRows = (storm: StormResult): string[][] => {
-  const { options, elapsedMs, firstPublicationsMs } = storm;
-  const row = (what: string, count: number, phaseMs: number): string[] => {
-    const perSecond = count / (phaseMs / 1000);
+const stormKindRows = (storm: StormResult): string[][] => {
+  const { options, instanceMs } = storm;
+  const total = instanceMs.firstPublications + instanceMs.republications;
+  const row = (what: string, count: number, spentMs: number): string[] => {
+    const perSecond = count / (spentMs / options.concurrency / 1000);
     return [
-      what,
-      `${(phaseMs / 1000).toFixed(1)} s, ${perSecond.toFixed(0)}/s = ${(perSecond / storm.rawPutItemsPerSecond).toFixed(3)}× the raw rate`,
+      `  ${what}`,
+      `${((100 * spentMs) / total).toFixed(0)} % of the instances' time: ${perSecond.toFixed(0)}/s = ${(perSecond / storm.rawPutItemsPerSecond).toFixed(3)}× the raw rate`,
     ];
   };
   return [
-    row(
-      `  first publications (${options.findings}): until the first re-publication`,
-      options.findings,
-      firstPublicationsMs
-    ),
-    row(
-      `  re-publications (${options.updates}) and retries: the rest`,
-      options.updates,
-      elapsedMs - firstPublicationsMs
-    ),
+    row(`first publications (${options.findings})`, options.findings, instanceMs.firstPublications),
+    ...(options.updates > 0
+      ? [row(`re-publications (${options.updates})`, options.updates, instanceMs.republications)]
+      : []),
   ];
 };
 
@@ -652,7 +648,7 @@ const printStorm = (
     'Run in a fresh process of its own, not in the benchmark’s process after the earlier scenarios, against the run’s DynamoDB Local; the raw PutItem baseline runs in that process too, just before the storm: twice, each pass writing new items: the first warms this process’s SDK and the storm’s new table, the second is the baseline.'
   );
   print(
-    'The floor rows send the storm’s events under other ids through the store the functions use, at the same concurrency, after the baseline: a delivery that only parses the event and saves the finding (the conditional write that keeps its latest count, returning the record), and one that also appends the audit entry every received version gets (all a re-published finding shown in a digest does). No placement, no Slack: no design that saves and audits every version can do better.'
+    'The floor rows run after the storm, on a table of their own: a bare PutItem pass to warm it up, one measured as their baseline, then the storm’s events under other ids through the store the functions use, at the same concurrency, doing the two requests notify makes for every received version, one after the other: parse the event, save the finding (the conditional write that keeps its latest count, returning the record) and append the audit entry of the save’s outcome (all a re-published finding does when its digest entry reads the same); then the same without the audit entry. No placement, no Slack. No delivery that saves and then audits like notify’s can beat the first at this concurrency on this server.'
   );
   print(
     `Slack server: chat.postMessage ${STORM_RATE_LIMITS.postMessagePerChannel.perSecond}/s per channel (burst ${STORM_RATE_LIMITS.postMessagePerChannel.burst}), chat.update ${STORM_RATE_LIMITS.updatePerMinute}/min, 429 + Retry-After beyond.`
@@ -676,20 +672,27 @@ const printStorm = (
         `${storm.rawPutItemsPerSecond.toFixed(0)} (${storm.rawPutItems} new items, after a warm-up pass of as many that ran at ${storm.warmUpPutItemsPerSecond.toFixed(0)}/s)`,
       ],
       ['ratio to the raw write rate', `${ratioToRaw.toFixed(3)}×`],
-      ...stormPhaseRows(storm),
+      ...stormKindRows(storm),
       [
         'context: PutItem/s of finding-sized items with their 2 index keys',
         `${storm.findingSizedPutItemsPerSecond.toFixed(0)} (deliveries ${(storm.deliveriesPerSecond / storm.findingSizedPutItemsPerSecond).toFixed(3)}× that)`,
       ],
+      [
+        'floor: its own baseline, raw PutItem/s on its table',
+        storm.floor.rawPutItemsPerSecond.toFixed(0),
+      ],
       ...(
         [
-          ['parse and save the finding', storm.floor.savesPerSecond],
           ['parse, save and its audit entry', storm.floor.savesAndAuditsPerSecond],
+          ['parse and save the finding', storm.floor.savesPerSecond],
         ] as const
-      ).map(([what, perSecond]) => [
-        `floor: ${what}`,
-        `${perSecond.toFixed(0)}/s = ${(perSecond / storm.rawPutItemsPerSecond).toFixed(3)}× the raw rate (deliveries ${(storm.deliveriesPerSecond / perSecond).toFixed(3)}× that)`,
-      ]),
+      ).map(([what, perSecond]) => {
+        const floorRatio = perSecond / storm.floor.rawPutItemsPerSecond;
+        return [
+          `floor: ${what}`,
+          `${perSecond.toFixed(0)}/s = ${floorRatio.toFixed(3)}× its baseline (the storm's ratio is ${((100 * ratioToRaw) / floorRatio).toFixed(0)} % of this)`,
+        ];
+      }),
       [
         'one delivery (notify invocation) median / p99',
         `${ms(storm.deliveryMs.median)} / ${ms(storm.deliveryMs.p99)}`,

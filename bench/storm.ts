@@ -7,10 +7,16 @@ import { createNotifyHandler, type NotifyHandler } from '../src/composition/noti
 import { createWorkerHandler, type WorkerHandler } from '../src/composition/workerHandler';
 import { loadConfig } from '../src/config';
 import { parseEvent } from '../src/events/parseEvent';
-import type { DynamoLocal } from '../test/support/dynamoLocal';
+import { createTable, type DynamoLocal } from '../test/support/dynamoLocal';
 import type { SlackRateLimits } from '../test/support/SlackServer';
 import { type CpuSpent, cpuMeter } from './cpu';
-import { findingEvent, findingId, productionLikeDynamoClient, startStage } from './environment';
+import {
+  type BenchStage,
+  findingEvent,
+  findingId,
+  productionLikeDynamoClient,
+  startStage,
+} from './environment';
 import { forEachConcurrently, tableAccess } from './seed';
 import type { SqsSendMessageServer } from './sqsServer';
 import { rssSampler, type Summary, summarize } from './stats';
@@ -83,11 +89,10 @@ export interface StormResult {
   deliveries: number;
   elapsedMs: number;
   /**
-   * From the start until the first re-publication was taken: the first publications come first,
-   * so by then all were taken and all but at most `concurrency` delivered. The re-publications
-   * (and the retries of failed deliveries) take the rest of `elapsedMs`.
+   * The notify instances' time (from taking an event to its result or failure, every attempt) spent
+   * on the findings' first publications and on their re-publications.
    */
-  firstPublicationsMs: number;
+  instanceMs: { firstPublications: number; republications: number };
   deliveriesPerSecond: number;
   /** One notify invocation, from the event to its result. */
   deliveryMs: Summary;
@@ -106,12 +111,15 @@ export interface StormResult {
   /** Context: PutItem of finding-sized items with their two index keys, same concurrency. */
   findingSizedPutItemsPerSecond: number;
   /**
-   * Context, the least a delivery can do, on the storm's own events under other ids, at the same
-   * concurrency: `save` parses the event and saves the finding (the conditional write that keeps
-   * every finding in the table with its latest count, returning the record), `saveAndAudit` also
-   * appends the audit entry every received version gets. No placement, no Slack.
+   * Context, measured after the storm on a table of its own: the storm's events under other ids,
+   * at the same concurrency, through the store the functions use, doing only the two requests that
+   * notify makes for every received version, one after the other: `savesAndAuditsPerSecond` parses
+   * the event, saves the finding (the conditional write that keeps its latest count, returning the
+   * record) and appends the audit entry of the save's outcome; then `savesPerSecond` without the
+   * audit entry. No placement, no Slack. `rawPutItemsPerSecond` is a bare PutItem pass on that table
+   * just before them (after an unmeasured one), their baseline.
    */
-  floor: { savesPerSecond: number; savesAndAuditsPerSecond: number };
+  floor: { rawPutItemsPerSecond: number; savesPerSecond: number; savesAndAuditsPerSecond: number };
   rawPutItems: number;
   /** Calls the Slack server received, per method: all, accepted, refused with 429. */
   slackCalls: Record<string, { calls: number; ok: number; rateLimited: number }>;
@@ -148,20 +156,20 @@ export interface StormResult {
 
 /**
  * Operations per second at `concurrency`: `count` operations, each worker (container) with a client
- * of its own built like production's, running `worker(client)` for the indexes it takes.
+ * of its own built like production's, running `operationFor(client)` for the indexes it takes.
  */
 const ratePerSecond = async (
   env: Record<string, string>,
   count: number,
   concurrency: number,
-  worker: (client: DynamoDBClient) => (index: number) => Promise<unknown>
+  operationFor: (client: DynamoDBClient) => (index: number) => Promise<unknown>
 ): Promise<number> => {
   const clients = Array.from({ length: concurrency }, () => productionLikeDynamoClient(env));
+  const operations = clients.map(operationFor);
   let next = 0;
   const started = performance.now();
   await Promise.all(
-    clients.map(async (client) => {
-      const operation = worker(client);
+    operations.map(async (operation) => {
       for (let index = next++; index < count; index = next++) await operation(index);
     })
   );
@@ -229,46 +237,85 @@ const stormEvents = (
   return events;
 };
 
-/**
- * Deliveries per second of the least a delivery can do (see {@link StormResult.floor}), through
- * the store the functions use.
- */
-const floorRate = (
+/** Bare PutItems (no condition) into `tableName`, of the items `item(index)` makes. */
+const putItemRate = (
   env: Record<string, string>,
   tableName: string,
-  events: readonly ReturnType<typeof findingEvent>[],
+  count: number,
   concurrency: number,
-  audit: boolean
+  item: (index: number) => Record<string, AttributeValue>
 ): Promise<number> =>
-  ratePerSecond(env, events.length, concurrency, (client) => {
-    const store = new DynamoFindingStore({ client, tableName });
-    return async (index) => {
-      const parsed = parseEvent(events[index], { skipSecurityHubGuardDuty: true });
-      if (parsed.kind !== 'finding') throw new Error(`storm event ${index} did not parse`);
-      const { finding, eventId } = parsed;
-      const now = new Date();
-      // Every storm finding is posted: its save takes the placement lease, as notify's does.
-      const { outcome } = await store.saveFinding({
-        finding,
-        channel: 'C0FLOOR',
-        now,
-        placementLease: { holder: `floor-${index}`, ms: 60_000 },
-      });
-      if (!audit) return;
-      await store.appendAudit(
-        finding.id,
-        {
-          at: now.toISOString(),
-          kind: 'finding.received',
-          actor: 'system',
-          dedupeKey: eventId,
-          result: outcome,
-          detail: { eventId, count: finding.count, updatedAt: finding.updatedAt },
-        },
-        { once: true }
-      );
-    };
-  });
+  ratePerSecond(
+    env,
+    count,
+    concurrency,
+    (client) => (index) =>
+      client.send(new PutItemCommand({ TableName: tableName, Item: item(index) }))
+  );
+
+/**
+ * {@link StormResult.floor}: on a new table, a bare PutItem pass to warm it up, the measured one,
+ * then the floor's two passes over the storm's events under other ids.
+ */
+const measureFloor = async (
+  dynamo: DynamoLocal,
+  stage: BenchStage,
+  options: StormOptions
+): Promise<StormResult['floor']> => {
+  const tableName = `${stage.tableName}-floor`;
+  await createTable(dynamo.endpoint, tableName);
+  const config = loadConfig(stage.env);
+  const count = options.findings + options.updates;
+  const puts = (offset: number) =>
+    putItemRate(stage.env, tableName, count, options.concurrency, (index) =>
+      bareItem(offset + index)
+    );
+  const deliveries = (label: string, audit: boolean) => {
+    const ids = Array.from({ length: options.findings }, (_, index) => findingId(label, index));
+    const events = stormEvents(ids, options);
+    return ratePerSecond(stage.env, events.length, options.concurrency, (client) => {
+      const store = new DynamoFindingStore({ client, tableName });
+      return async (index) => {
+        const parsed = parseEvent(events[index], {
+          skipSecurityHubGuardDuty: config.skipSecurityHubGuardDuty,
+        });
+        if (parsed.kind !== 'finding') throw new Error(`storm event ${index} did not parse`);
+        const { finding, eventId, eventTime } = parsed;
+        const now = new Date();
+        // Every storm finding is posted (Low and up): its save takes the placement lease, as
+        // notify's does.
+        const { outcome } = await store.saveFinding({
+          finding,
+          channel: config.defaultChannel,
+          now,
+          placementLease: { holder: `floor-${index}`, ms: 60_000 },
+        });
+        // Every event is a new version: anything else would measure another path.
+        if (outcome !== 'created' && outcome !== 'updated') {
+          throw new Error(`floor event ${index} was ${outcome}`);
+        }
+        if (!audit) return;
+        await store.appendAudit(
+          finding.id,
+          {
+            at: now.toISOString(),
+            kind: 'finding.received',
+            actor: 'system',
+            dedupeKey: eventId,
+            result: outcome,
+            detail: { eventId, eventTime, count: finding.count, updatedAt: finding.updatedAt },
+          },
+          { once: true }
+        );
+      };
+    });
+  };
+  await puts(0);
+  const rawPutItemsPerSecond = await puts(count);
+  const savesAndAuditsPerSecond = await deliveries('floorboth', true);
+  const savesPerSecond = await deliveries('floorsave', false);
+  return { rawPutItemsPerSecond, savesPerSecond, savesAndAuditsPerSecond };
+};
 
 /**
  * A GuardDuty storm into the real notify handler: `findings` new findings, then `updates`
@@ -293,43 +340,14 @@ export const measureStorm = async (
   const table = tableAccess(stage);
   try {
     const rawPutItems = options.findings + options.updates;
-    // Bare PutItems (no condition) of the items `item(index)` makes.
-    const putItemRate = (item: (index: number) => Record<string, AttributeValue>) =>
-      ratePerSecond(
-        stage.env,
-        rawPutItems,
-        options.concurrency,
-        (client) => (index) =>
-          client.send(new PutItemCommand({ TableName: stage.tableName, Item: item(index) }))
-      );
+    const rate = (item: (index: number) => Record<string, AttributeValue>) =>
+      putItemRate(stage.env, stage.tableName, rawPutItems, options.concurrency, item);
     // Both passes write new items: the second measures what the first warmed up.
-    const warmUpPutItemsPerSecond = await putItemRate(bareItem);
+    const warmUpPutItemsPerSecond = await rate(bareItem);
     const baselineMeter = cpuMeter(dynamo.pid);
-    const rawPutItemsPerSecond = await putItemRate((index) => bareItem(rawPutItems + index));
+    const rawPutItemsPerSecond = await rate((index) => bareItem(rawPutItems + index));
     const baselineCpu = baselineMeter.stop();
-    const findingSizedPutItemsPerSecond = await putItemRate(findingSizedItem);
-
-    const floorEvents = (label: string) =>
-      stormEvents(
-        Array.from({ length: options.findings }, (_, index) => findingId(label, index)),
-        options
-      );
-    const floor = {
-      savesPerSecond: await floorRate(
-        stage.env,
-        stage.tableName,
-        floorEvents('floorsave'),
-        options.concurrency,
-        false
-      ),
-      savesAndAuditsPerSecond: await floorRate(
-        stage.env,
-        stage.tableName,
-        floorEvents('floorboth'),
-        options.concurrency,
-        true
-      ),
-    };
+    const findingSizedPutItemsPerSecond = await rate(findingSizedItem);
 
     const ids = Array.from({ length: options.findings }, (_, index) => findingId('storm', index));
     const latestCount = new Map<string, number>();
@@ -366,7 +384,7 @@ export const measureStorm = async (
     const sampler = rssSampler();
     const requests = countDynamoRequests();
     const started = performance.now();
-    let firstPublicationsMs: number | undefined;
+    const instanceMs = { firstPublications: 0, republications: 0 };
     const meter = cpuMeter(dynamo.pid);
     // The worker's event source: each instance takes a queued edit once its delay is over.
     const draining = Promise.all(
@@ -401,7 +419,6 @@ export const measureStorm = async (
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
           next.attempts += 1;
           const began = performance.now();
-          if (!next.firstPublication) firstPublicationsMs ??= began - started;
           try {
             const result = await caller.run('notify', () => handler(next.event));
             deliveryTimes.push(performance.now() - began);
@@ -416,6 +433,9 @@ export const measureStorm = async (
             failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
             if (next.attempts < options.maxAttempts) queue.push(next);
             else deadLettered += 1;
+          } finally {
+            instanceMs[next.firstPublication ? 'firstPublications' : 'republications'] +=
+              performance.now() - began;
           }
         }
       })
@@ -449,6 +469,10 @@ export const measureStorm = async (
       if (record?.finding.count !== latestCount.get(id)) findingsLost += 1;
     });
 
+    // Last, on a table of its own: the baseline and the storm ran on a DynamoDB Local as warm as
+    // before, and the floor's own baseline is measured just before it.
+    const floor = await measureFloor(dynamo, stage, options);
+
     const slackCalls: StormResult['slackCalls'] = {};
     for (const call of stage.slack.calls) {
       const entry = slackCalls[call.method] ?? { calls: 0, ok: 0, rateLimited: 0 };
@@ -468,7 +492,7 @@ export const measureStorm = async (
       options,
       deliveries: events.length,
       elapsedMs,
-      firstPublicationsMs: firstPublicationsMs ?? elapsedMs,
+      instanceMs,
       deliveriesPerSecond: events.length / (elapsedMs / 1000),
       deliveryMs: summarize(deliveryTimes),
       rawPutItemsPerSecond,
