@@ -3,6 +3,7 @@ import { type AttributeValue, DynamoDBClient, PutItemCommand } from '@aws-sdk/cl
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { DynamoFindingStore } from '../src/adapters/dynamodb/DynamoFindingStore';
+import { receiptEntry } from '../src/app/FindingNotifier';
 import { createNotifyHandler, type NotifyHandler } from '../src/composition/notifyHandler';
 import { createWorkerHandler, type WorkerHandler } from '../src/composition/workerHandler';
 import { loadConfig } from '../src/config';
@@ -297,14 +298,7 @@ const measureFloor = async (
         if (!audit) return;
         await store.appendAudit(
           finding.id,
-          {
-            at: now.toISOString(),
-            kind: 'finding.received',
-            actor: 'system',
-            dedupeKey: eventId,
-            result: outcome,
-            detail: { eventId, eventTime, count: finding.count, updatedAt: finding.updatedAt },
-          },
+          receiptEntry({ finding, eventId, eventTime }, outcome, now),
           { once: true }
         );
       };

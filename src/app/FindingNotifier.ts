@@ -96,6 +96,31 @@ const bothFinished = async <A, B>(first: Promise<A>, second: Promise<B>): Promis
   return [a.value, b.value];
 };
 
+/** Whether a delivery saved a new version of its finding. */
+const isFresh = (outcome: SaveOutcome): boolean => outcome === 'created' || outcome === 'updated';
+
+/**
+ * The audit entry of a delivered version, deduplicated by its event id: received when the delivery
+ * saved a new version (`outcome`), ignored otherwise.
+ */
+export const receiptEntry = (
+  delivery: FindingDelivery,
+  outcome: SaveOutcome,
+  at: Date
+): AuditEntry => ({
+  at: at.toISOString(),
+  kind: isFresh(outcome) ? 'finding.received' : 'finding.ignored',
+  actor: 'system',
+  dedupeKey: delivery.eventId,
+  result: outcome,
+  detail: {
+    eventId: delivery.eventId,
+    eventTime: delivery.eventTime,
+    count: delivery.finding.count,
+    updatedAt: delivery.finding.updatedAt,
+  },
+});
+
 /** Where {@link FindingNotifier}'s placement put a finding, and the digest's card if it gathered it. */
 interface Placed {
   placement: Placement;
@@ -149,26 +174,12 @@ export class FindingNotifier {
       now: clock.now(),
       ...(route.post ? { placementLease: { holder, ms: this.#leaseMs } } : {}),
     });
-    const fresh = outcome === 'created' || outcome === 'updated';
+    const fresh = isFresh(outcome);
     // A fresh version is saved by exactly one delivery (the conditional write above), so its entry
     // needs no marker; repeated deliveries (ignored) are deduplicated by event id.
-    const audited = store.appendAudit(
-      finding.id,
-      {
-        at: clock.now().toISOString(),
-        kind: fresh ? 'finding.received' : 'finding.ignored',
-        actor: 'system',
-        dedupeKey: delivery.eventId,
-        result: outcome,
-        detail: {
-          eventId: delivery.eventId,
-          eventTime: delivery.eventTime,
-          count: finding.count,
-          updatedAt: finding.updatedAt,
-        },
-      },
-      { once: fresh }
-    );
+    const audited = store.appendAudit(finding.id, receiptEntry(delivery, outcome, clock.now()), {
+      once: fresh,
+    });
     // A duplicate still goes on: the delivery it repeats may have failed half-way (Slack down),
     // and finishing that work is idempotent. A stale version changes nothing, but it may be the
     // retry of a delivery that failed before Slack showed what newer deliveries recorded (they
