@@ -1,19 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { onFirstUse } from '../src/composition/clients';
 
-let clockTicks: number | undefined;
-
-/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`, 100 on Linux). */
-const ticksPerSecond = (): number => {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`, 100 on Linux), asked once. */
+const ticksPerSecond = onFirstUse((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
   }
-  return clockTicks;
-};
+});
 
 /**
  * CPU time (ms, user and system, all threads) used so far by a process and any process under it,
