@@ -14,8 +14,8 @@ import type { SlackGateway, SlackMessage } from '../ports/SlackGateway';
 const MAX_REFRESH_ROUNDS = 20;
 /** The workspace-wide bucket of card edits (see {@link CardDeferral}). */
 export const EDIT_BUCKET = 'edits';
-/** Who a deferred card edit is queued by, in the job and the logs. */
-const SYSTEM_ACTOR = { userId: 'system', userName: 'guardduty-bot' } as const;
+/** Who a deferred card edit or post is queued by, in the job and the logs. */
+export const SYSTEM_ACTOR = { userId: 'system', userName: 'guardduty-bot' } as const;
 
 /** Appends a failed Slack call to the finding's audit stream (the error is rethrown by the caller). */
 export const recordSlackFailure = async (

@@ -15,10 +15,10 @@ import {
   sameDigestEntry,
   type TokenBudget,
 } from '../ports/FindingStore';
-import type { JobQueue } from '../ports/JobQueue';
+import { type Job, type JobQueue, MAX_DELAY_SECONDS } from '../ports/JobQueue';
 import type { Logger } from '../ports/Logger';
 import type { SlackGateway } from '../ports/SlackGateway';
-import { CardRefresher, findingCardKey, recordSlackFailure } from './CardRefresher';
+import { CardRefresher, findingCardKey, recordSlackFailure, SYSTEM_ACTOR } from './CardRefresher';
 
 /** Settings of the notify path (see the README's configuration table). */
 export interface FindingNotifierOptions {
@@ -121,6 +121,11 @@ export const receiptEntry = (
   },
 });
 
+/** The arguments of a queued post: whose placement lease the job carries on. */
+interface QueuedPostArgs {
+  holder: string;
+}
+
 /** Where {@link FindingNotifier}'s placement put a finding, and the digest's card if it gathered it. */
 interface Placed {
   placement: Placement;
@@ -192,6 +197,24 @@ export class FindingNotifier {
     const [, placement] = await bothFinished(audited, shown);
     if (outcome === 'stale') return { findingId: finding.id, outcome };
     return { findingId: finding.id, outcome, placement: placement?.kind };
+  }
+
+  /**
+   * Runs a post queued by {@link FindingNotifier.notify} (see #queuePost): places the finding as
+   * its delivery would have, from the latest recorded version, unless it is placed or someone else
+   * is placing it by now. Refused again, it is queued again.
+   */
+  public async postQueued(job: Job): Promise<void> {
+    const holder = (job.args as Partial<QueuedPostArgs> | undefined)?.holder;
+    if (job.findingId === undefined || typeof holder !== 'string') {
+      throw new Error(`post job ${job.id} names no finding or lease holder`);
+    }
+    const record = await this.#deps.store.getFinding(job.findingId);
+    if (record === undefined) throw new Error(`finding ${job.findingId} is not in the store`);
+    if (record.placement !== undefined && record.placement.kind !== 'record-only') return;
+    const placed = await this.#place(record, holder, false);
+    if (placed === undefined) return;
+    await this.#upToDate(record, placed.placement, placed.digestCard);
   }
 
   /**
@@ -364,11 +387,7 @@ export class FindingNotifier {
           return { placement };
         }
         const card = renderer.findingCard(record);
-        // Within budget, a 429 means Slack's count differs from ours: the finding goes to the
-        // digest instead of waiting. A High or Critical finding waits for its own card.
-        const sent = mustPost
-          ? await slack.postMessage(record.channel, card)
-          : await slack.tryPostMessage(record.channel, card);
+        const sent = await slack.tryPostMessage(record.channel, card);
         if ('ts' in sent) {
           // Once Slack has the card, recording it and its audit entry are independent.
           await bothFinished(
@@ -389,6 +408,14 @@ export class FindingNotifier {
           );
           return { placement };
         }
+        // A High or Critical finding keeps its own card: the worker posts it when Slack says,
+        // under this delivery's lease, and nobody waits on Slack meanwhile.
+        if (mustPost) {
+          await this.#queuePost(findingId, holder, sent.retryAfterMs);
+          return undefined;
+        }
+        // Within budget, a 429 means Slack's count differs from ours: the finding goes to the
+        // digest instead of waiting.
         logger.info('Slack refused the post (429): the finding goes to the digest', {
           findingId,
           retryAfterMs: sent.retryAfterMs,
@@ -439,6 +466,40 @@ export class FindingNotifier {
         );
       throw error;
     }
+  }
+
+  /**
+   * Hands the post of a finding's own card that Slack refused with 429 to the worker, for when
+   * Slack says: the placement lease is extended over the delay, so that the job finds the finding
+   * still theirs to place (newer versions saved meanwhile leave it to the job, which renders the
+   * latest). Queued only while the lease is still this delivery's.
+   */
+  async #queuePost(findingId: string, holder: string, retryAfterMs: number): Promise<void> {
+    const { store, clock, queue, logger } = this.#deps;
+    const now = clock.now();
+    const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(retryAfterMs / 1000)));
+    const extended = await store.lockPlacement(
+      findingId,
+      now,
+      delaySeconds * 1000 + this.#leaseMs,
+      holder
+    );
+    if (!extended) return;
+    await queue.enqueue(
+      {
+        id: `post:${findingId}:${holder}:${now.getTime()}`,
+        kind: 'post',
+        findingId,
+        requestedBy: SYSTEM_ACTOR,
+        requestedAt: now.toISOString(),
+        args: { holder } satisfies QueuedPostArgs,
+      },
+      { delaySeconds }
+    );
+    logger.info('Slack refused the card (429): its post is queued for when Slack says', {
+      findingId,
+      delaySeconds,
+    });
   }
 
   /**

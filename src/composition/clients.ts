@@ -98,8 +98,8 @@ export const createSlackClient = (
 
 /**
  * The bot's Slack gateway for notify and the worker: calls wait out a 429 within their retries,
- * except the `try…` calls, which hand it back at once (a card post that can go to the digest, an
- * edit that can be queued for later).
+ * except the `try…` calls, which hand it back at once (a card post that can go to the digest or
+ * be queued, an edit that can be queued for later).
  */
 export const createSlackGateway = (config: Config, token: string): WebApiSlackGateway =>
   new WebApiSlackGateway(createSlackClient(config, token), {

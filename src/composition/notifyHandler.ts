@@ -1,13 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoFindingStore } from '../adapters/dynamodb/DynamoFindingStore';
 import { resolveSecret } from '../adapters/ssm/resolveSecret';
-import { FindingNotifier, type NotifyResult } from '../app/FindingNotifier';
+import type { NotifyResult } from '../app/FindingNotifier';
 import { type Config, loadConfig } from '../config';
 import { InvalidEventError } from '../domain/errors';
 import { parseEvent } from '../events/parseEvent';
-import { systemClock } from '../ports/Clock';
-import { parseRoutingRules } from '../routingRules';
-import { cardRenderer } from '../slack/cards/cardRenderer';
 import {
   coreLogger,
   createDynamoClient,
@@ -16,6 +13,7 @@ import {
   createSsmClient,
   createWorkQueue,
 } from './clients';
+import { createFindingNotifier } from './notifier';
 
 /** What the notify function returns for one event (visible in tests and async invocation records). */
 export type NotifyHandlerResult =
@@ -35,23 +33,11 @@ export const createNotifyHandler = async (
   logger: Logger = createLogger(config)
 ): Promise<NotifyHandler> => {
   const token = await resolveSecret(config.slack.botToken, 'SLACK_BOT_TOKEN', createSsmClient);
-  const notifier = new FindingNotifier({
+  const notifier = createFindingNotifier(config, {
     store: new DynamoFindingStore({ client: createDynamoClient(), tableName: config.tableName }),
     queue: createWorkQueue(config),
     slack: createSlackGateway(config, token),
-    renderer: cardRenderer,
-    clock: systemClock,
     logger: coreLogger(logger),
-    options: {
-      routing: {
-        rules: parseRoutingRules(config.routingRulesJson),
-        defaultChannel: config.defaultChannel,
-        minPostSeverity: config.minPostSeverity,
-      },
-      postBudget: config.postBudget,
-      editBudget: config.editBudget,
-      cardUpdateIntervalMs: config.cardUpdateIntervalMs,
-    },
   });
   return async (event) => {
     let parsed: ReturnType<typeof parseEvent>;

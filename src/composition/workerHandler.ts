@@ -51,6 +51,7 @@ import {
   createWorkQueue,
   slackTransport,
 } from './clients';
+import { createFindingNotifier } from './notifier';
 
 /** The worker function's body: one SQS batch in, the failed message ids out. */
 export type WorkerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -106,6 +107,7 @@ export const createWorkerHandler = async (
     timeoutMs: config.slack.timeoutMs,
     fetch: slackTransport(),
   });
+  const queue = createWorkQueue(config);
   const cards = new CardRefresher({
     store,
     slack,
@@ -113,8 +115,9 @@ export const createWorkerHandler = async (
     clock: systemClock,
     logger: core,
     intervalMs: config.cardUpdateIntervalMs,
-    deferral: { queue: createWorkQueue(config), editBudget: config.editBudget },
+    deferral: { queue, editBudget: config.editBudget },
   });
+  const notifier = createFindingNotifier(config, { store, queue, slack, logger: core });
   const audit = store.appendAudit.bind(store);
   const home = {
     accountId: config.aws.homeAccountId ?? config.aws.adminAccountId ?? '000000000000',
@@ -226,6 +229,7 @@ export const createWorkerHandler = async (
 
   const handlers: Partial<Record<Job['kind'], JobHandler>> = {
     refresh: (job) => cards.runQueued(job),
+    post: (job) => notifier.postQueued(job),
     isolate: isolation.isolate,
     release: isolation.release,
     investigate: investigation.investigate,

@@ -4,6 +4,7 @@ import type { Job, JobKind } from '../ports/JobQueue';
 
 const KINDS = [
   'refresh',
+  'post',
   'isolate',
   'release',
   'investigate',

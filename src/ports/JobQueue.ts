@@ -3,6 +3,7 @@ import type { SlackActor } from './FindingStore';
 /** The kinds of slow work the Slack path hands to the worker. */
 export type JobKind =
   | 'refresh'
+  | 'post'
   | 'isolate'
   | 'release'
   | 'investigate'

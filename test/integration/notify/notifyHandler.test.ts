@@ -1088,23 +1088,100 @@ describe('Handler: notify', () => {
   });
 
   describe('Slack failures', () => {
-    it('honours a 429 with Retry-After for a High finding and posts its card once', async () => {
+    it("queues a High finding's card that Slack refused with 429 for when Slack says, and the worker posts it once", async () => {
+      // Prepare
+      await start({ SLACK_RETRIES: '3' });
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 2 });
+      const high = fixture(BRUTE_FORCE);
+      high.detail.severity = 8;
+
+      // Act
+      const began = Date.now();
+      const result = await notify(high);
+      const postsDuringDelivery = bot.slack.callsTo('chat.postMessage').map((call) => call.status);
+      const jobs = queued.map((message) => ({
+        kind: JSON.parse(message.body).kind,
+        delaySeconds: message.delaySeconds,
+      }));
+      const lease = (await store().getFinding(BRUTE_FORCE_ID))?.placementLease;
+      await drainQueue();
+
+      // Assess
+      // The delivery neither waited out Retry-After nor retried: it handed the post on.
+      expect(result).toMatchObject({ outcome: 'created' });
+      expect((result as { placement?: string }).placement).toBeUndefined();
+      expect(postsDuringDelivery).toStrictEqual([429]);
+      expect(jobs).toStrictEqual([{ kind: 'post', delaySeconds: 2 }]);
+      // Its placement lease covers the delay and a lease after it, so nobody else places it.
+      expect(lease?.until).toBeGreaterThanOrEqual(began + 2_000 + 60_000);
+      expect(bot.slack.callsTo('chat.postMessage').map((call) => call.status)).toStrictEqual([
+        429, 200,
+      ]);
+      expect((await store().getFinding(BRUTE_FORCE_ID))?.placement).toStrictEqual({ kind: 'card' });
+      const posted = (await store().listAudit(BRUTE_FORCE_ID)).filter(
+        (entry) => entry.kind === 'card.posted'
+      );
+      expect(posted).toHaveLength(1);
+      expect(queued).toStrictEqual([]);
+    });
+
+    it('posts a queued card once when SQS delivers its job twice', async () => {
       // Prepare
       await start();
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
       const high = fixture(BRUTE_FORCE);
       high.detail.severity = 8;
+      await notify(high);
+      const [job] = queued;
+      if (job === undefined) throw new Error('no post was queued');
 
       // Act
-      const started = Date.now();
-      const result = await notify(high);
+      queued.push({ ...job });
+      await drainQueue();
 
       // Assess
-      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-      expect(result).toMatchObject({ placement: 'card' });
+      expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(1);
+      expect(queued).toStrictEqual([]);
+    });
+
+    it('queues a queued post again when Slack refuses it again', async () => {
+      // Prepare
+      await start();
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 2);
+      const high = fixture(BRUTE_FORCE);
+      high.detail.severity = 8;
+      await notify(high);
+
+      // Act
+      await drainQueue();
+      const requeued = queued.map((message) => JSON.parse(message.body).kind);
+      await drainQueue();
+
+      // Assess
+      expect(requeued).toStrictEqual(['post']);
       expect(bot.slack.callsTo('chat.postMessage').map((call) => call.status)).toStrictEqual([
-        429, 200,
+        429, 429, 200,
       ]);
+      expect((await store().getFinding(BRUTE_FORCE_ID))?.placement).toStrictEqual({ kind: 'card' });
+    });
+
+    it('fails a delivery whose post cannot be queued, releasing the finding for its retry', async () => {
+      // Prepare
+      await start();
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      const high = fixture(BRUTE_FORCE);
+      high.detail.severity = 8;
+      sqsDown = true;
+
+      // Act
+      const failure = await notify(high).catch((error: unknown) => error);
+      sqsDown = false;
+      const retried = await notify(high);
+
+      // Assess
+      expect(failure).toBeInstanceOf(EnqueueError);
+      expect(retried).toMatchObject({ outcome: 'unchanged', placement: 'card' });
+      expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(1);
     });
 
     it('fails while Slack is down without losing the finding, and a retry posts exactly one card', async () => {
@@ -1127,27 +1204,58 @@ describe('Handler: notify', () => {
       expect(failures.map((entry) => entry.detail?.method)).toStrictEqual(['chat.postMessage']);
     });
 
-    it('shows a version saved while the card was being posted', async () => {
+    it("shows a version saved while a card's post was queued in the card it posts", async () => {
       // Prepare
       await start();
       const high = fixture(BRUTE_FORCE);
       high.detail.severity = 8;
       const newer = fixture(BRUTE_FORCE_UPDATE);
       newer.detail.severity = 8;
-      // The post waits out a 429 for a second: the update arrives meanwhile, finds the finding
-      // being placed by the first delivery and leaves the card to it.
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      await notify(high);
 
       // Act
-      const first = notify(high);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The update finds the finding being placed by the queued post and leaves the card to it.
       const second = await notify(newer);
-      await first;
+      await drainQueue();
 
       // Assess
       expect(second).toMatchObject({ outcome: 'updated' });
       expect((second as { placement?: string }).placement).toBeUndefined();
-      expect(blocksText(bot.slack.okCallsTo('chat.postMessage')[0]?.body ?? {})).toContain('37');
+      const posts = bot.slack.okCallsTo('chat.postMessage');
+      expect(posts).toHaveLength(1);
+      expect(blocksText(posts[0]?.body ?? {})).toContain('412');
+      expect(bot.slack.callsTo('chat.update')).toStrictEqual([]);
+      const card = await store().getCard(`FINDING#${BRUTE_FORCE_ID}`);
+      expect(card?.renderedVersion).toBe(card?.version);
+    });
+
+    it('shows a version saved while a queued card was being posted', async () => {
+      // Prepare
+      await start({ SLACK_RETRIES: '1' });
+      const high = fixture(BRUTE_FORCE);
+      high.detail.severity = 8;
+      const newer = fixture(BRUTE_FORCE_UPDATE);
+      newer.detail.severity = 8;
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      await notify(high);
+      // The queued post's first try fails with 503; the client tries again 200 ms later.
+      bot.slack.failNext('chat.postMessage', { status: 503 });
+
+      // Act
+      const posting = drainQueue();
+      while (bot.slack.callsTo('chat.postMessage').length < 2) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const second = await notify(newer);
+      await posting;
+      for (let round = 0; round < 5 && queued.length > 0; round += 1) await drainQueue();
+
+      // Assess
+      expect(second).toMatchObject({ outcome: 'updated' });
+      const posts = bot.slack.okCallsTo('chat.postMessage');
+      expect(posts).toHaveLength(1);
+      expect(blocksText(posts[0]?.body ?? {})).toContain('37');
       expect(blocksText(bot.slack.okCallsTo('chat.update').at(-1)?.body ?? {})).toContain('412');
       const card = await store().getCard(`FINDING#${BRUTE_FORCE_ID}`);
       expect(card?.renderedVersion).toBe(card?.version);
