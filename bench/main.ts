@@ -657,7 +657,7 @@ const printStorm = (
     `notify settings: CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds}, SLACK_RETRIES=${options.slackRetries}, posting budget default (1/s, burst 5); every ${options.highEvery || '-'}th finding High. A failed event is re-delivered later, at most ${options.maxAttempts} attempts (Lambda's asynchronous retries).`
   );
   print(
-    `A delivery never waits for a card edit: an edit that cannot happen at once (the card was edited less than CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds} s ago, or the workspace's edit budget CARD_EDITS_PER_MINUTE, default 40, is spent) is queued on the work queue with a delay, and ${options.workers} worker instances take those jobs when their delay is over (the SQS stand-in honours DelaySeconds). findings/s counts the deliveries; the catch-up after the last delivery is reported apart, and Slack's limits are checked over both. SLACK_RETRIES=${options.slackRetries} (the product default). Compare other settings with --card-interval / --slack-retries.`
+    `A delivery never waits on Slack for a card: an edit that cannot happen at once (the card was edited less than CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds} s ago, or the workspace's edit budget CARD_EDITS_PER_MINUTE, default 40, is spent) is queued on the work queue with a delay, and so is a High finding's own card that Slack refuses with 429 (for when Retry-After says); ${options.workers} worker instances take those jobs when their delay is over (the SQS stand-in honours DelaySeconds). findings/s counts the deliveries; the catch-up after the last delivery is reported apart, and Slack's limits are checked over both. SLACK_RETRIES=${options.slackRetries} (the product default). Compare other settings with --card-interval / --slack-retries.`
   );
   const ratioToRaw = storm.deliveriesPerSecond / storm.rawPutItemsPerSecond;
   const posts = storm.cardsPosted + storm.digestsPosted;
@@ -702,7 +702,7 @@ const printStorm = (
         const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
         const per = who === 'notify' ? storm.deliveries : Math.max(1, storm.workerJobs);
         return [
-          `DynamoDB requests per ${who === 'notify' ? 'delivery' : 'queued edit'}`,
+          `DynamoDB requests per ${who === 'notify' ? 'delivery' : 'queued job'}`,
           `${(total / per).toFixed(2)} (${Object.entries(counts)
             .sort(([, a], [, b]) => b - a)
             .map(([name, count]) => `${name} ${(count / per).toFixed(2)}`)
@@ -720,13 +720,18 @@ const printStorm = (
       ['digests posted', String(storm.digestsPosted)],
       ['card edits queued for later (incl. re-queued by the worker)', String(storm.editsQueued)],
       [
-        'queued edit jobs run by the worker (failed)',
-        `${storm.workerJobs} (${storm.workerFailures})`,
+        "High findings' card posts queued after a 429 (incl. re-queued by the worker)",
+        String(storm.postsQueued),
       ],
-      ['catch-up: last delivery → no queued edit left', `${(storm.catchUpMs / 1000).toFixed(1)} s`],
+      ['queued jobs run by the worker (failed)', `${storm.workerJobs} (${storm.workerFailures})`],
+      ['catch-up: last delivery → no queued job left', `${(storm.catchUpMs / 1000).toFixed(1)} s`],
       [
         'cards and digests behind their latest version afterwards',
         `${storm.cardsBehind} of ${storm.cardsChecked}`,
+      ],
+      [
+        'findings in neither a card nor a digest afterwards',
+        `${storm.findingsUnplaced} of ${storm.findingsChecked}`,
       ],
       ['posts allowed by 1/s + burst over deliveries + catch-up', String(storm.postsAllowed)],
       ['chat.update allowed by 50/min over deliveries + catch-up', String(storm.updatesAllowed)],
@@ -767,6 +772,12 @@ const printStorm = (
       measured: `${storm.cardsBehind} behind`,
       limit: '0',
       pass: storm.cardsBehind === 0,
+    },
+    {
+      name: 'storm: every finding in a card or a digest after the catch-up',
+      measured: `${storm.findingsUnplaced} unplaced`,
+      limit: '0',
+      pass: storm.findingsUnplaced === 0,
     },
     {
       name: 'storm: Slack posts within 1/s + burst 5 over the run',

@@ -141,16 +141,20 @@ export interface StormResult {
   outcomes: Record<string, number>;
   /** Card edits the notify path queued for later (SQS messages with a delay), and re-queued by the worker. */
   editsQueued: number;
-  /** Queued edit jobs the worker ran. */
+  /** Posts of High findings' own cards that Slack refused with 429, queued for when it says. */
+  postsQueued: number;
+  /** Queued jobs (edits and posts) the worker ran. */
   workerJobs: number;
   workerFailures: number;
-  /** From the last delivery until no queued edit was left. */
+  /** From the last delivery until no queued job was left. */
   catchUpMs: number;
-  /** DynamoDB requests by operation: of the notify deliveries and of the worker's queued edits. */
+  /** DynamoDB requests by operation: of the notify deliveries and of the worker's queued jobs. */
   dynamoRequests: Record<string, Record<string, number>>;
   /** Cards and digests showing an older version than recorded once the queue was empty. */
   cardsBehind: number;
   cardsChecked: number;
+  /** Findings neither in a card nor in a digest once the queue was empty. */
+  findingsUnplaced: number;
   /** Lines the Web API client logged through `console` (set by the caller that silenced them). */
   consoleLines?: number;
 }
@@ -446,8 +450,10 @@ export const measureStorm = async (
     // Every card and digest shows the latest recorded version once the queued edits have run.
     const cardKeys = new Set<string>();
     let cardsBehind = 0;
+    let findingsUnplaced = 0;
     await forEachConcurrently(ids, 10, async (id) => {
       const placement = (await table.store.getFinding(id))?.placement;
+      if (placement === undefined) findingsUnplaced += 1;
       if (placement?.kind === 'card') cardKeys.add(`FINDING#${id}`);
       if (placement?.kind === 'digest') cardKeys.add(placement.digestKey);
     });
@@ -474,6 +480,11 @@ export const measureStorm = async (
       if (call.status === 429) entry.rateLimited += 1;
       if ((call.response as { ok?: boolean }).ok === true) entry.ok += 1;
       slackCalls[call.method] = entry;
+    }
+    const queuedKinds: Record<string, number> = {};
+    for (const body of sqs.messages.slice(sentBefore)) {
+      const { kind } = JSON.parse(body) as { kind: string };
+      queuedKinds[kind] = (queuedKinds[kind] ?? 0) + 1;
     }
     const posts = stage.slack.okCallsTo('chat.postMessage');
     const digestsPosted = posts.filter((call) =>
@@ -510,12 +521,14 @@ export const measureStorm = async (
       findingsChecked: ids.length,
       peakRssBytes,
       outcomes,
-      editsQueued: sqs.messages.length - sentBefore,
+      editsQueued: queuedKinds.refresh ?? 0,
+      postsQueued: queuedKinds.post ?? 0,
       workerJobs,
       workerFailures,
       catchUpMs,
       cardsBehind,
       cardsChecked: cardKeys.size,
+      findingsUnplaced,
       dynamoRequests: requests.counts,
     };
   } finally {
