@@ -7,15 +7,19 @@ import {
   REFRESH_SKEW_MS,
   type TokenBudget,
 } from '../ports/FindingStore';
-import { type Job, type JobQueue, MAX_DELAY_SECONDS } from '../ports/JobQueue';
+import {
+  delaySecondsFor,
+  type Job,
+  type JobQueue,
+  MAX_DELAY_SECONDS,
+  SYSTEM_ACTOR,
+} from '../ports/JobQueue';
 import type { Logger } from '../ports/Logger';
 import type { SlackGateway, SlackMessage } from '../ports/SlackGateway';
 
 const MAX_REFRESH_ROUNDS = 20;
 /** The workspace-wide bucket of card edits (see {@link CardDeferral}). */
 export const EDIT_BUCKET = 'edits';
-/** Who a deferred card edit or post is queued by, in the job and the logs. */
-export const SYSTEM_ACTOR = { userId: 'system', userName: 'guardduty-bot' } as const;
 
 /** Appends a failed Slack call to the finding's audit stream (the error is rethrown by the caller). */
 export const recordSlackFailure = async (
@@ -268,7 +272,7 @@ export class CardRefresher {
     const { store, clock, logger } = this.#deps;
     const now = clock.now();
     // The mark says when the job comes: never later than SQS can delay it.
-    const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(inMs / 1000)));
+    const delaySeconds = delaySecondsFor(inMs);
     const dueAt = now.getTime() + delaySeconds * 1000;
     if (!(await store.scheduleRefresh(key, dueAt, now))) return;
     const job: Job = {

@@ -15,10 +15,10 @@ import {
   sameDigestEntry,
   type TokenBudget,
 } from '../ports/FindingStore';
-import { type Job, type JobQueue, MAX_DELAY_SECONDS } from '../ports/JobQueue';
+import { delaySecondsFor, type Job, type JobQueue, SYSTEM_ACTOR } from '../ports/JobQueue';
 import type { Logger } from '../ports/Logger';
 import type { SlackGateway } from '../ports/SlackGateway';
-import { CardRefresher, findingCardKey, recordSlackFailure, SYSTEM_ACTOR } from './CardRefresher';
+import { CardRefresher, findingCardKey, recordSlackFailure } from './CardRefresher';
 
 /** Settings of the notify path (see the README's configuration table). */
 export interface FindingNotifierOptions {
@@ -36,7 +36,10 @@ export interface FindingNotifierOptions {
 /** Collaborators of {@link FindingNotifier}. */
 export interface FindingNotifierDeps {
   store: FindingStore;
-  /** Where card edits that cannot happen now are queued (the worker makes them later). */
+  /**
+   * Where card edits that cannot happen now, and posts of High findings' cards that Slack refused
+   * with 429, are queued (the worker makes them later).
+   */
   queue: JobQueue;
   slack: SlackGateway;
   renderer: CardRenderer;
@@ -121,10 +124,17 @@ export const receiptEntry = (
   },
 });
 
-/** The arguments of a queued post: whose placement lease the job carries on. */
+/** The arguments of a queued post: the delivery whose placement lease the job takes over. */
 interface QueuedPostArgs {
   holder: string;
 }
+
+const queuedPostArgs = (job: Job): { findingId: string; holder: string } | undefined => {
+  const holder = (job.args as Partial<QueuedPostArgs> | undefined)?.holder;
+  return job.findingId !== undefined && typeof holder === 'string'
+    ? { findingId: job.findingId, holder }
+    : undefined;
+};
 
 /** Where {@link FindingNotifier}'s placement put a finding, and the digest's card if it gathered it. */
 interface Placed {
@@ -200,21 +210,44 @@ export class FindingNotifier {
   }
 
   /**
-   * Runs a post queued by {@link FindingNotifier.notify} (see #queuePost): places the finding as
-   * its delivery would have, from the latest recorded version, unless it is placed or someone else
-   * is placing it by now. Refused again, it is queued again.
+   * Runs a post queued by {@link FindingNotifier.notify} (see #queuePost). This run takes the
+   * placement lease over from the delivery that queued it (or takes it if free: the lease ran out,
+   * or an earlier run failed and released it), so that of two runs of one job only one posts, and
+   * places the finding from its latest version, as that delivery would have. A finding placed by
+   * now (by an earlier run, which may have failed before it showed the versions saved meanwhile)
+   * is brought up to date instead; one someone else is placing is left to them.
    */
   public async postQueued(job: Job): Promise<void> {
-    const holder = (job.args as Partial<QueuedPostArgs> | undefined)?.holder;
-    if (job.findingId === undefined || typeof holder !== 'string') {
-      throw new Error(`post job ${job.id} names no finding or lease holder`);
+    const { store, clock, options, logger } = this.#deps;
+    const args = queuedPostArgs(job);
+    if (args === undefined) throw new Error(`post job ${job.id} names no finding or lease holder`);
+    const record = await store.getFinding(args.findingId);
+    if (record === undefined) throw new Error(`finding ${args.findingId} is not in the store`);
+    const { placement } = record;
+    if (placement !== undefined && placement.kind !== 'record-only') {
+      await this.#showPlaced(record, placement);
+      return;
     }
-    const record = await this.#deps.store.getFinding(job.findingId);
-    if (record === undefined) throw new Error(`finding ${job.findingId} is not in the store`);
-    if (record.placement !== undefined && record.placement.kind !== 'record-only') return;
-    const placed = await this.#place(record, holder, false);
-    if (placed === undefined) return;
-    await this.#upToDate(record, placed.placement, placed.digestCard);
+    const holder = this.#newId();
+    const now = clock.now();
+    const taken = await store.lockPlacement(args.findingId, now, this.#leaseMs, holder, {
+      takeOverFrom: args.holder,
+    });
+    if (!taken) {
+      logger.info('a queued post left the finding to the delivery placing it', {
+        findingId: args.findingId,
+      });
+      return;
+    }
+    const leased = { ...record, placementLease: { holder, until: now.getTime() + this.#leaseMs } };
+    // Routed again: the latest version may no longer be posted at all (it is then recorded only).
+    if (!routeFinding(record.finding, options.routing).post) {
+      await store.releasePlacement(args.findingId, holder);
+      await this.#recordOnly(record, false);
+      return;
+    }
+    const placed = await this.#place(leased, holder, false);
+    if (placed !== undefined) await this.#upToDate(leased, placed.placement, placed.digestCard);
   }
 
   /**
@@ -470,21 +503,15 @@ export class FindingNotifier {
 
   /**
    * Hands the post of a finding's own card that Slack refused with 429 to the worker, for when
-   * Slack says: the placement lease is extended over the delay, so that the job finds the finding
-   * still theirs to place (newer versions saved meanwhile leave it to the job, which renders the
-   * latest). Queued only while the lease is still this delivery's.
+   * Slack says, and extends this delivery's placement lease over the delay and a lease more: the
+   * job takes the lease over and finds the finding still to be placed (versions saved meanwhile
+   * leave it to the job, which renders the latest). If the post cannot be queued, the delivery
+   * fails (its lease released by #place) and Lambda's retry places the finding.
    */
   async #queuePost(findingId: string, holder: string, retryAfterMs: number): Promise<void> {
     const { store, clock, queue, logger } = this.#deps;
     const now = clock.now();
-    const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(retryAfterMs / 1000)));
-    const extended = await store.lockPlacement(
-      findingId,
-      now,
-      delaySeconds * 1000 + this.#leaseMs,
-      holder
-    );
-    if (!extended) return;
+    const delaySeconds = delaySecondsFor(retryAfterMs);
     await queue.enqueue(
       {
         id: `post:${findingId}:${holder}:${now.getTime()}`,
@@ -496,9 +523,17 @@ export class FindingNotifier {
       },
       { delaySeconds }
     );
-    logger.info('Slack refused the card (429): its post is queued for when Slack says', {
+    const extended = await store.lockPlacement(
+      findingId,
+      now,
+      delaySeconds * 1000 + this.#leaseMs,
+      holder
+    );
+    logger.info("Slack refused the post (429): the card's post is queued for when Slack says", {
       findingId,
       delaySeconds,
+      // Not extended: the lease ran out and someone else took it; the job leaves the finding to them.
+      leaseExtended: extended,
     });
   }
 
@@ -540,9 +575,18 @@ export class FindingNotifier {
       await this.#show(record, post, { fresh: false, holder });
       return undefined;
     }
+    await this.#showPlaced(record, placement);
+    return undefined;
+  }
+
+  /**
+   * Brings the card or digest showing a placed finding up to its recorded state: its digest entry
+   * if the delivery that saved it could not write it, and an edit (or a queued one) if the card or
+   * digest shows an older version. Costs nothing more than the reads when all is shown.
+   */
+  async #showPlaced(record: FindingRecord, placement: Placement): Promise<void> {
     if (placement.kind === 'digest') await this.#refreshDigestEntry(record, placement.digestKey);
     await this.#upToDate(record, placement);
-    return undefined;
   }
 
   /**

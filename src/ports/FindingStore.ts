@@ -204,11 +204,19 @@ export interface FindingStore {
   takeQuota(name: string, bucket: string, cap: number): Promise<boolean>;
 
   /**
-   * Takes the right to decide where an unplaced finding goes, for `holder` (one delivery). Fails
-   * while another holder's lease is unexpired, or once the finding is placed; succeeds again for
-   * the same holder (a retried request).
+   * Takes the right to decide where an unplaced finding goes, for `holder` (one delivery or one run
+   * of a queued post). Fails while another holder's lease is unexpired, or once the finding is
+   * placed; succeeds again for the same holder (a retried request), and with `takeOverFrom`, from
+   * that holder too (a queued post taking over its delivery's lease: of two runs of one job, only
+   * the first gets it).
    */
-  lockPlacement(findingId: string, now: Date, leaseMs: number, holder: string): Promise<boolean>;
+  lockPlacement(
+    findingId: string,
+    now: Date,
+    leaseMs: number,
+    holder: string,
+    options?: { takeOverFrom?: string }
+  ): Promise<boolean>;
 
   /** Gives up `holder`'s placement lease (after a failure) so a retry can proceed at once. */
   releasePlacement(findingId: string, holder: string): Promise<void>;

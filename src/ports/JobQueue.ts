@@ -41,6 +41,13 @@ export interface Job {
 /** SQS holds a message back for at most 15 minutes. */
 export const MAX_DELAY_SECONDS = 900;
 
+/** SQS's delay for work due in `ms`: whole seconds, at least one, at most {@link MAX_DELAY_SECONDS}. */
+export const delaySecondsFor = (ms: number): number =>
+  Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(ms / 1000)));
+
+/** Who the bot's own jobs (a deferred card edit or post) are queued by, in the job and the logs. */
+export const SYSTEM_ACTOR = { userId: 'system', userName: 'guardduty-bot' } as const;
+
 /** Hands work to the worker (SQS in production). */
 export interface JobQueue {
   /**

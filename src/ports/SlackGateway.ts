@@ -12,7 +12,8 @@ export interface SlackGateway {
   postMessage(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }>;
   /**
    * Posts a message unless Slack answers 429: then nothing is posted and the wait Slack asked for
-   * is returned at once (no retry, no waiting), for a post that can go elsewhere instead.
+   * is returned at once (no retry, no waiting), for a post that can go elsewhere (the digest) or be
+   * queued for later instead.
    */
   tryPostMessage(
     channel: string,

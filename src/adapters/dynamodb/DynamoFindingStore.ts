@@ -276,17 +276,20 @@ export class DynamoFindingStore implements FindingStore {
     findingId: string,
     now: Date,
     leaseMs: number,
-    holder: string
+    holder: string,
+    options: { takeOverFrom?: string } = {}
   ): Promise<boolean> {
+    const from = options.takeOverFrom;
     return this.#conditionalUpdate({
       Key: { pk: findingPk(findingId), sk: STATE },
       UpdateExpression: 'SET placementLockUntil = :until, placementLeaseHolder = :holder',
-      ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(placement) OR placement.kind = :recordOnly) AND (${LEASE_FREE} OR placementLeaseHolder = :holder)`,
+      ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(placement) OR placement.kind = :recordOnly) AND (${LEASE_FREE} OR placementLeaseHolder = :holder${from === undefined ? '' : ' OR placementLeaseHolder = :from'})`,
       ExpressionAttributeValues: {
         ':until': now.getTime() + leaseMs,
         ':now': now.getTime(),
         ':recordOnly': 'record-only',
         ':holder': holder,
+        ...(from === undefined ? {} : { ':from': from }),
       },
     });
   }

@@ -115,6 +115,29 @@ describe('Class: DynamoFindingStore', () => {
       expect(secondAfterLease).toBe(true);
     });
 
+    it('hands an unexpired lease over from the holder named, once', async () => {
+      // Prepare
+      const finding: Finding = { ...base, id: unique('f') };
+      await saveAs('delivery', finding, 1, NOW);
+
+      // Act
+      const firstRun = await store.lockPlacement(finding.id, at(1000), 60_000, 'run-1', {
+        takeOverFrom: 'delivery',
+      });
+      const secondRun = await store.lockPlacement(finding.id, at(1001), 60_000, 'run-2', {
+        takeOverFrom: 'delivery',
+      });
+
+      // Assess
+      expect(firstRun).toBe(true);
+      // The lease is run-1's now: a second run of the same job finds it taken.
+      expect(secondRun).toBe(false);
+      expect((await store.getFinding(finding.id))?.placementLease).toStrictEqual({
+        holder: 'run-1',
+        until: at(1000).getTime() + 60_000,
+      });
+    });
+
     it('names the holder in the record a retried creating save reads back', async () => {
       // Prepare: the save was applied, and its answer lost.
       const finding: Finding = { ...base, id: unique('f') };

@@ -1144,6 +1144,137 @@ describe('Handler: notify', () => {
       expect(queued).toStrictEqual([]);
     });
 
+    it('posts one card when two runs of a queued post overlap', async () => {
+      // Prepare
+      await start();
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      const high = fixture(BRUTE_FORCE);
+      high.detail.severity = 8;
+      await notify(high);
+      const [job] = queued.splice(0);
+      if (job === undefined) throw new Error('no post was queued');
+      const workers = await Promise.all(
+        [0, 1].map(() => createWorkerHandler(loadConfig(bot.env), log.logger))
+      );
+      await new Promise((resolve) => setTimeout(resolve, job.visibleAt - Date.now()));
+
+      // Act
+      // SQS (standard queue) may hand the same message to two worker instances at once.
+      const results = await Promise.all(
+        workers.map((worker, index) =>
+          worker({
+            Records: [
+              {
+                messageId: `copy${index}`,
+                body: job.body,
+                attributes: { ApproximateReceiveCount: '1' },
+              },
+            ],
+          } as unknown as SQSEvent)
+        )
+      );
+
+      // Assess
+      expect(results.flatMap((result) => result.batchItemFailures)).toStrictEqual([]);
+      expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(1);
+      expect((await store().getFinding(BRUTE_FORCE_ID))?.placement).toStrictEqual({ kind: 'card' });
+    });
+
+    it('leaves the finding to whoever took its placement lease after the queued post ran out of it', async () => {
+      // Prepare
+      await start();
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      const high = fixture(BRUTE_FORCE);
+      high.detail.severity = 8;
+      await notify(high);
+      // Another delivery, later than the extended lease, holds the placement now.
+      const later = new Date(Date.now() + 10 * 60_000);
+      const otherTook = await store().lockPlacement(BRUTE_FORCE_ID, later, 60_000, 'other');
+
+      // Act
+      await drainQueue();
+
+      // Assess
+      expect(otherTook).toBe(true);
+      expect(bot.slack.okCallsTo('chat.postMessage')).toStrictEqual([]);
+      expect((await store().getFinding(BRUTE_FORCE_ID))?.placementLease?.holder).toBe('other');
+      expect(queued).toStrictEqual([]);
+    });
+
+    it('brings the card up to date when a queued post runs again after it posted', async () => {
+      // Prepare
+      await start({ CARD_UPDATE_INTERVAL_SECONDS: '1' });
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      const high = fixture(BRUTE_FORCE);
+      high.detail.severity = 8;
+      await notify(high);
+      const [job] = queued;
+      if (job === undefined) throw new Error('no post was queued');
+      await drainQueue();
+      // A version saved after the post, as if the run that posted failed before showing it.
+      const posted = await store().getFinding(BRUTE_FORCE_ID);
+      if (posted === undefined) throw new Error('the finding is not recorded');
+      const saved = await store().saveFinding({
+        finding: { ...posted.finding, count: 412 },
+        channel: posted.channel,
+        now: new Date(),
+      });
+
+      // Act
+      queued.push({ ...job, visibleAt: Date.now() });
+      for (let round = 0; round < 5 && queued.length > 0; round += 1) await drainQueue();
+
+      // Assess
+      expect(saved.outcome).toBe('updated');
+      expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(1);
+      expect(blocksText(bot.slack.okCallsTo('chat.update').at(-1)?.body ?? {})).toContain('412');
+      const card = await store().getCard(`FINDING#${BRUTE_FORCE_ID}`);
+      expect(card?.renderedVersion).toBe(card?.version);
+    });
+
+    it('records a finding only when its latest version is below MIN_POST_SEVERITY by the time the queued post runs', async () => {
+      // Prepare
+      await start({ MIN_POST_SEVERITY: 'Medium' });
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      const high = fixture(BRUTE_FORCE);
+      high.detail.severity = 8;
+      await notify(high);
+      const lowered = fixture(BRUTE_FORCE_UPDATE);
+      lowered.detail.severity = 2;
+      await notify(lowered);
+
+      // Act
+      await drainQueue();
+
+      // Assess
+      expect(bot.slack.okCallsTo('chat.postMessage')).toStrictEqual([]);
+      expect((await store().getFinding(BRUTE_FORCE_ID))?.placement).toMatchObject({
+        kind: 'record-only',
+      });
+    });
+
+    it('fails a post job that names no lease holder, for the dead-letter queue', async () => {
+      // Prepare
+      await start();
+      const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
+      const body = JSON.stringify({
+        id: 'post:x',
+        kind: 'post',
+        findingId: BRUTE_FORCE_ID,
+        requestedBy: { userId: 'system', userName: 'guardduty-bot' },
+        requestedAt: new Date().toISOString(),
+      });
+
+      // Act
+      const result = await worker({
+        Records: [{ messageId: 'm0', body, attributes: { ApproximateReceiveCount: '1' } }],
+      } as unknown as SQSEvent);
+
+      // Assess
+      expect(result.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm0' }]);
+      expect(bot.slack.callsTo('chat.postMessage')).toStrictEqual([]);
+    });
+
     it('queues a queued post again when Slack refuses it again', async () => {
       // Prepare
       await start();
