@@ -718,6 +718,12 @@ const printStorm = (
       ['Web API client log lines (retries, rate limits; silenced)', String(storm.consoleLines)],
       ['cards posted', String(storm.cardsPosted)],
       ['digests posted', String(storm.digestsPosted)],
+      [
+        "High findings' own cards: first delivery → Slack accepts it, median / max",
+        storm.highCards.posted === 0
+          ? `${storm.highCards.posted} of ${storm.highCards.findings} posted`
+          : `${ms(storm.highCards.ms.median)} / ${ms(storm.highCards.ms.max)} (${storm.highCards.posted} of ${storm.highCards.findings} posted)`,
+      ],
       ['card edits queued for later (incl. re-queued by the worker)', String(storm.editsQueued)],
       [
         "High findings' card posts queued after a 429 (incl. re-queued by the worker)",

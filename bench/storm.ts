@@ -7,6 +7,7 @@ import { receiptEntry } from '../src/app/FindingNotifier';
 import { createNotifyHandler, type NotifyHandler } from '../src/composition/notifyHandler';
 import { createWorkerHandler, type WorkerHandler } from '../src/composition/workerHandler';
 import { loadConfig } from '../src/config';
+import { isAtLeast } from '../src/domain/Finding';
 import { parseEvent } from '../src/events/parseEvent';
 import { createTable, type DynamoLocal } from '../test/support/dynamoLocal';
 import type { SlackRateLimits } from '../test/support/SlackServer';
@@ -126,6 +127,8 @@ export interface StormResult {
   slackCalls: Record<string, { calls: number; ok: number; rateLimited: number }>;
   rateLimited: number;
   cardsPosted: number;
+  /** High findings, those whose own card Slack accepted, and the time from first delivery to it. */
+  highCards: { findings: number; posted: number; ms: Summary };
   digestsPosted: number;
   /** Accepted posts vs what 1/s with a burst of 5 allows over the run. */
   postsAllowed: number;
@@ -353,6 +356,8 @@ export const measureStorm = async (
       event,
       attempts: 0,
       firstPublication: index < ids.length,
+      /** When its first attempt began (epoch ms). */
+      firstAttemptAt: undefined as number | undefined,
     }));
     for (const { event } of events) {
       const count = (event.detail.service as { count: number }).count;
@@ -416,6 +421,7 @@ export const measureStorm = async (
       handlers.map(async (handler) => {
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
           next.attempts += 1;
+          next.firstAttemptAt ??= Date.now();
           const began = performance.now();
           try {
             const result = await caller.run('notify', () => handler(next.event));
@@ -490,6 +496,19 @@ export const measureStorm = async (
     const digestsPosted = posts.filter((call) =>
       String(call.body.text).startsWith('Storm digest')
     ).length;
+    // From a High finding's first delivery to Slack accepting its own card.
+    const highFindings = events.filter(
+      ({ event, firstPublication }) =>
+        firstPublication && isAtLeast(Number(event.detail.severity), 'High')
+    );
+    const highCardTimes = highFindings.flatMap(({ event, firstAttemptAt }) => {
+      const card = posts.find(
+        (call) =>
+          !String(call.body.text).startsWith('Storm digest') &&
+          JSON.stringify(call.body.blocks).includes(String(event.detail.id))
+      );
+      return card === undefined || firstAttemptAt === undefined ? [] : [card.at - firstAttemptAt];
+    });
     // Slack's limits hold over everything Slack saw: the deliveries and the catch-up after them.
     const seconds = (elapsedMs + catchUpMs) / 1000;
     const { postMessagePerChannel, updatePerMinute } = STORM_RATE_LIMITS;
@@ -509,6 +528,11 @@ export const measureStorm = async (
       slackCalls,
       rateLimited: Object.values(stage.slack.rateLimited).reduce((sum, value) => sum + value, 0),
       cardsPosted: posts.length - digestsPosted,
+      highCards: {
+        findings: highFindings.length,
+        posted: highCardTimes.length,
+        ms: summarize(highCardTimes),
+      },
       digestsPosted,
       postsAllowed: Math.floor(
         postMessagePerChannel.burst + postMessagePerChannel.perSecond * seconds
