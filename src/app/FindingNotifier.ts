@@ -124,12 +124,13 @@ export const receiptEntry = (
   },
 });
 
-/** The arguments of a queued post: the delivery whose placement lease the job takes over. */
+/** The arguments of a queued post: the delivery (or run) whose placement lease the job takes over. */
 interface QueuedPostArgs {
   holder: string;
 }
 
-const queuedPostArgs = (job: Job): { findingId: string; holder: string } | undefined => {
+/** A queued post's finding and arguments; undefined when the job names no finding or holder. */
+const queuedPostArgs = (job: Job): (QueuedPostArgs & { findingId: string }) | undefined => {
   const holder = (job.args as Partial<QueuedPostArgs> | undefined)?.holder;
   return job.findingId !== undefined && typeof holder === 'string'
     ? { findingId: job.findingId, holder }
@@ -210,17 +211,23 @@ export class FindingNotifier {
   }
 
   /**
-   * Runs a post queued by {@link FindingNotifier.notify} (see #queuePost). This run takes the
-   * placement lease over from the delivery that queued it (or takes it if free: the lease ran out,
-   * or an earlier run failed and released it), so that of two runs of one job only one posts, and
-   * places the finding from its latest version, as that delivery would have. A finding placed by
-   * now (by an earlier run, which may have failed before it showed the versions saved meanwhile)
-   * is brought up to date instead; one someone else is placing is left to them.
+   * Runs a post queued by {@link FindingNotifier.notify} (see #queuePost). This run first takes the
+   * placement lease over from the delivery (or run) that queued it, or takes it if free (the lease
+   * ran out, or an earlier run failed and released it): of two runs of one job only one places the
+   * finding, from the version recorded once the lease is held (routed again: it may no longer be
+   * posted at all), as that delivery would have. A finding placed by now (by an earlier run, which
+   * may have failed before it showed the versions saved meanwhile) is brought up to date instead.
+   * One still unplaced under someone else's lease fails the job, so that SQS runs it again later,
+   * when the finding is placed or the lease is free (its holder may die).
    */
   public async postQueued(job: Job): Promise<void> {
-    const { store, clock, options, logger } = this.#deps;
+    const { store, clock, options } = this.#deps;
     const args = queuedPostArgs(job);
     if (args === undefined) throw new Error(`post job ${job.id} names no finding or lease holder`);
+    const holder = this.#newId();
+    const taken = await store.lockPlacement(args.findingId, clock.now(), this.#leaseMs, holder, {
+      takeOverFrom: args.holder,
+    });
     const record = await store.getFinding(args.findingId);
     if (record === undefined) throw new Error(`finding ${args.findingId} is not in the store`);
     const { placement } = record;
@@ -228,26 +235,17 @@ export class FindingNotifier {
       await this.#showPlaced(record, placement);
       return;
     }
-    const holder = this.#newId();
-    const now = clock.now();
-    const taken = await store.lockPlacement(args.findingId, now, this.#leaseMs, holder, {
-      takeOverFrom: args.holder,
-    });
     if (!taken) {
-      logger.info('a queued post left the finding to the delivery placing it', {
-        findingId: args.findingId,
-      });
-      return;
+      throw new Error(
+        `finding ${args.findingId} is being placed under another lease (${record.placementLease?.holder}): tried again later`
+      );
     }
-    const leased = { ...record, placementLease: { holder, until: now.getTime() + this.#leaseMs } };
-    // Routed again: the latest version may no longer be posted at all (it is then recorded only).
     if (!routeFinding(record.finding, options.routing).post) {
       await store.releasePlacement(args.findingId, holder);
       await this.#recordOnly(record, false);
       return;
     }
-    const placed = await this.#place(leased, holder, false);
-    if (placed !== undefined) await this.#upToDate(leased, placed.placement, placed.digestCard);
+    await this.#show(record, true, { fresh: false, holder });
   }
 
   /**
