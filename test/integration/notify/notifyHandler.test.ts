@@ -1088,16 +1088,44 @@ describe('Handler: notify', () => {
   });
 
   describe('Slack failures', () => {
+    /** A delivery of the brute-force finding (`file`) scored High: its own card whatever the budget. */
+    const highEvent = (file = BRUTE_FORCE): Event => {
+      const event = fixture(file);
+      event.detail.severity = 8;
+      return event;
+    };
+    /**
+     * Delivers the High brute-force finding while Slack refuses its card `refusals` times with 429
+     * (the later refusals meet the queued post), and returns the post job notify queued.
+     */
+    const queueHighPost = async (refusals = 1): Promise<QueuedMessage> => {
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, refusals);
+      await notify(highEvent());
+      const job = queued.at(-1);
+      if (job === undefined) throw new Error('no post was queued');
+      return job;
+    };
+    /** One SQS delivery of `body` to `worker`, as the `receiveCount`-th receive of `messageId`. */
+    const deliverJob = (
+      worker: Awaited<ReturnType<typeof createWorkerHandler>>,
+      body: string,
+      messageId: string,
+      receiveCount = 1
+    ) =>
+      worker({
+        Records: [
+          { messageId, body, attributes: { ApproximateReceiveCount: String(receiveCount) } },
+        ],
+      } as unknown as SQSEvent);
+
     it("queues a High finding's card that Slack refused with 429 for when Slack says, and the worker posts it once", async () => {
       // Prepare
       await start({ SLACK_RETRIES: '3' });
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 2 });
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
 
       // Act
       const began = Date.now();
-      const result = await notify(high);
+      const result = await notify(highEvent());
       const postsDuringDelivery = bot.slack.callsTo('chat.postMessage').map((call) => call.status);
       const jobs = queued.map((message) => ({
         kind: JSON.parse(message.body).kind,
@@ -1128,12 +1156,7 @@ describe('Handler: notify', () => {
     it('posts a queued card once when SQS delivers its job twice', async () => {
       // Prepare
       await start();
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
-      await notify(high);
-      const [job] = queued;
-      if (job === undefined) throw new Error('no post was queued');
+      const job = await queueHighPost();
 
       // Act
       queued.push({ ...job });
@@ -1147,32 +1170,21 @@ describe('Handler: notify', () => {
     it('posts one card when two runs of a queued post overlap', async () => {
       // Prepare
       await start();
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
-      await notify(high);
-      const [job] = queued.splice(0);
-      if (job === undefined) throw new Error('no post was queued');
+      const job = await queueHighPost();
+      queued.splice(0);
       const workers = await Promise.all(
         [0, 1].map(() => createWorkerHandler(loadConfig(bot.env), log.logger))
       );
-      const copy = (index: number) =>
-        ({
-          Records: [
-            {
-              messageId: `copy${index}`,
-              body: job.body,
-              attributes: { ApproximateReceiveCount: '1' },
-            },
-          ],
-        }) as unknown as SQSEvent;
       await new Promise((resolve) => setTimeout(resolve, job.visibleAt - Date.now()));
 
       // Act
       // SQS (standard queue) may hand the same message to two worker instances at once.
-      const results = await Promise.all(workers.map((worker, index) => worker(copy(index))));
+      const results = await Promise.all(
+        workers.map((worker, index) => deliverJob(worker, job.body, `copy${index}`))
+      );
       // A copy that found the other placing the finding failed: SQS runs it again later.
-      const rerun = await workers[0]?.(copy(2));
+      const [first] = workers;
+      const rerun = first === undefined ? undefined : await deliverJob(first, job.body, 'copy2');
 
       // Assess
       expect(results.flatMap((result) => result.batchItemFailures).length).toBeLessThanOrEqual(1);
@@ -1184,23 +1196,15 @@ describe('Handler: notify', () => {
     it('fails a queued post while someone else holds the unplaced finding, so that SQS runs it again later', async () => {
       // Prepare
       await start();
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
-      await notify(high);
-      const [job] = queued.splice(0);
-      if (job === undefined) throw new Error('no post was queued');
+      const job = await queueHighPost();
+      queued.splice(0);
       // Another delivery, later than the extended lease, holds the placement now.
       const later = new Date(Date.now() + 10 * 60_000);
       const otherTook = await store().lockPlacement(BRUTE_FORCE_ID, later, 60_000, 'other');
       const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
 
       // Act
-      const result = await worker({
-        Records: [
-          { messageId: 'm0', body: job.body, attributes: { ApproximateReceiveCount: '1' } },
-        ],
-      } as unknown as SQSEvent);
+      const result = await deliverJob(worker, job.body, 'm0');
 
       // Assess
       expect(otherTook).toBe(true);
@@ -1212,23 +1216,11 @@ describe('Handler: notify', () => {
     it('posts the card when SQS runs a queued post again after a run that failed', async () => {
       // Prepare
       await start({ SLACK_RETRIES: '0' });
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
-      await notify(high);
-      const [job] = queued.splice(0);
-      if (job === undefined) throw new Error('no post was queued');
+      const job = await queueHighPost();
+      queued.splice(0);
       const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
       const run = (receiveCount: number) =>
-        worker({
-          Records: [
-            {
-              messageId: `m${receiveCount}`,
-              body: job.body,
-              attributes: { ApproximateReceiveCount: String(receiveCount) },
-            },
-          ],
-        } as unknown as SQSEvent);
+        deliverJob(worker, job.body, `m${receiveCount}`, receiveCount);
       bot.slack.failNext('chat.postMessage', { status: 503 });
 
       // Act
@@ -1249,12 +1241,7 @@ describe('Handler: notify', () => {
     it('brings the card up to date when a queued post runs again after it posted', async () => {
       // Prepare
       await start({ CARD_UPDATE_INTERVAL_SECONDS: '1' });
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
-      await notify(high);
-      const [job] = queued;
-      if (job === undefined) throw new Error('no post was queued');
+      const job = await queueHighPost();
       await drainQueue();
       // A version saved after the post, as if the run that posted failed before showing it.
       const posted = await store().getFinding(BRUTE_FORCE_ID);
@@ -1280,10 +1267,7 @@ describe('Handler: notify', () => {
     it('records a finding only when its latest version is below MIN_POST_SEVERITY by the time the queued post runs', async () => {
       // Prepare
       await start({ MIN_POST_SEVERITY: 'Medium' });
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
-      await notify(high);
+      await queueHighPost();
       const lowered = fixture(BRUTE_FORCE_UPDATE);
       lowered.detail.severity = 2;
       await notify(lowered);
@@ -1312,9 +1296,7 @@ describe('Handler: notify', () => {
       });
 
       // Act
-      const result = await worker({
-        Records: [{ messageId: 'm0', body, attributes: { ApproximateReceiveCount: '1' } }],
-      } as unknown as SQSEvent);
+      const result = await deliverJob(worker, body, 'm0');
 
       // Assess
       expect(result.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm0' }]);
@@ -1324,10 +1306,7 @@ describe('Handler: notify', () => {
     it('queues a queued post again when Slack refuses it again', async () => {
       // Prepare
       await start();
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 2);
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
-      await notify(high);
+      await queueHighPost(2);
 
       // Act
       await drainQueue();
@@ -1346,8 +1325,7 @@ describe('Handler: notify', () => {
       // Prepare
       await start();
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
+      const high = highEvent();
       sqsDown = true;
 
       // Act
@@ -1384,16 +1362,11 @@ describe('Handler: notify', () => {
     it("shows a version saved while a card's post was queued in the card it posts", async () => {
       // Prepare
       await start();
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
-      const newer = fixture(BRUTE_FORCE_UPDATE);
-      newer.detail.severity = 8;
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      await notify(high);
+      await queueHighPost();
 
       // Act
       // The update finds the finding being placed by the queued post and leaves the card to it.
-      const second = await notify(newer);
+      const second = await notify(highEvent(BRUTE_FORCE_UPDATE));
       await drainQueue();
 
       // Assess
@@ -1410,12 +1383,7 @@ describe('Handler: notify', () => {
     it('shows a version saved while a queued card was being posted', async () => {
       // Prepare
       await start({ SLACK_RETRIES: '1' });
-      const high = fixture(BRUTE_FORCE);
-      high.detail.severity = 8;
-      const newer = fixture(BRUTE_FORCE_UPDATE);
-      newer.detail.severity = 8;
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      await notify(high);
+      await queueHighPost();
       // The queued post's first try fails with 503; the client tries again 200 ms later.
       bot.slack.failNext('chat.postMessage', { status: 503 });
 
@@ -1425,7 +1393,7 @@ describe('Handler: notify', () => {
         if (waited > 10_000) throw new Error('the queued post never reached Slack');
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      const second = await notify(newer);
+      const second = await notify(highEvent(BRUTE_FORCE_UPDATE));
       await posting;
       for (let round = 0; round < 5 && queued.length > 0; round += 1) await drainQueue();
 
