@@ -530,7 +530,8 @@ export class FindingNotifier {
     logger.info("Slack refused the post (429): the card's post is queued for when Slack says", {
       findingId,
       delaySeconds,
-      // Not extended: the lease ran out and someone else took it; the job leaves the finding to them.
+      // Not extended: the lease ran out and someone else took it; the job then finds the finding
+      // placed, or fails and is run again later.
       leaseExtended: extended,
     });
   }
