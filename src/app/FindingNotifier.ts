@@ -240,12 +240,8 @@ export class FindingNotifier {
         `finding ${args.findingId} is being placed under another lease (${record.placementLease?.holder}): tried again later`
       );
     }
-    if (!routeFinding(record.finding, options.routing).post) {
-      await store.releasePlacement(args.findingId, holder);
-      await this.#recordOnly(record, false);
-      return;
-    }
-    await this.#show(record, true, { fresh: false, holder });
+    const { post } = routeFinding(record.finding, options.routing);
+    await this.#show(record, post, { fresh: false, holder });
   }
 
   /**
@@ -263,7 +259,7 @@ export class FindingNotifier {
     if (placement === undefined || placement.kind === 'record-only') {
       // Only a fresh version can count on the lease's holder to show it once placed.
       const waitForLease = !fresh;
-      if (!post) return placement ?? this.#recordOnly(record, waitForLease);
+      if (!post) return placement ?? this.#recordOnly(record, holder, waitForLease);
       const placed = await this.#place(record, holder, waitForLease);
       if (placed === undefined) return undefined;
       ({ placement, digestCard } = placed);
@@ -338,12 +334,19 @@ export class FindingNotifier {
     });
   }
 
-  /** Undefined: an earlier version is being posted (its card or digest will show this one). */
-  async #recordOnly(record: FindingRecord, waitForLease: boolean): Promise<Placement | undefined> {
+  /**
+   * Undefined: an earlier version is being posted (its card or digest will show this one). The
+   * lease of `holder` (this delivery, or a queued post's run) does not stop it.
+   */
+  async #recordOnly(
+    record: FindingRecord,
+    holder: string,
+    waitForLease: boolean
+  ): Promise<Placement | undefined> {
     const placement = { kind: 'record-only', reason: 'below MIN_POST_SEVERITY' } as const;
     const { store, clock } = this.#deps;
     const recorded = await this.#onceLeaseFree(record, waitForLease, () =>
-      store.setRecordOnly(record.finding.id, placement.reason, clock.now())
+      store.setRecordOnly(record.finding.id, placement.reason, clock.now(), holder)
     );
     if (!recorded) return undefined;
     await this.#audit(record.finding.id, {

@@ -223,10 +223,11 @@ export interface FindingStore {
 
   /**
    * Records that an unplaced finding is only recorded, not posted, unless it is placed or being
-   * placed (an unexpired lease: the card or digest it gets will show the latest version). False
-   * when nothing was written.
+   * placed (an unexpired lease: the card or digest it gets will show the latest version), and ends
+   * the lease. `holder`'s own lease does not stop it (a queued post whose finding is no longer
+   * posted). False when nothing was written.
    */
-  setRecordOnly(findingId: string, reason: string, now: Date): Promise<boolean>;
+  setRecordOnly(findingId: string, reason: string, now: Date, holder?: string): Promise<boolean>;
 
   /**
    * Records the placement and releases the lease; for a digest placement, with the entry the

@@ -304,14 +304,21 @@ export class DynamoFindingStore implements FindingStore {
     });
   }
 
-  public async setRecordOnly(findingId: string, reason: string, now: Date): Promise<boolean> {
+  public async setRecordOnly(
+    findingId: string,
+    reason: string,
+    now: Date,
+    holder?: string
+  ): Promise<boolean> {
     return this.#conditionalUpdate({
       Key: { pk: findingPk(findingId), sk: STATE },
-      UpdateExpression: 'SET placement = :p',
-      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(placement) AND ${LEASE_FREE}`,
+      UpdateExpression: 'SET placement = :p, placementLockUntil = :released',
+      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(placement) AND ${holder === undefined ? LEASE_FREE : `(${LEASE_FREE} OR placementLeaseHolder = :holder)`}`,
       ExpressionAttributeValues: {
         ':p': { kind: 'record-only', reason } satisfies Placement,
         ':now': now.getTime(),
+        ':released': 0,
+        ...(holder === undefined ? {} : { ':holder': holder }),
       },
     });
   }
