@@ -493,19 +493,16 @@ export const measureStorm = async (
       queuedKinds[kind] = (queuedKinds[kind] ?? 0) + 1;
     }
     const posts = stage.slack.okCallsTo('chat.postMessage');
-    const digestsPosted = posts.filter((call) =>
-      String(call.body.text).startsWith('Storm digest')
-    ).length;
+    const cards = posts.filter((call) => !String(call.body.text).startsWith('Storm digest'));
+    const digestsPosted = posts.length - cards.length;
     // From a High finding's first delivery to Slack accepting its own card.
     const highFindings = events.filter(
       ({ event, firstPublication }) =>
         firstPublication && isAtLeast(Number(event.detail.severity), 'High')
     );
     const highCardTimes = highFindings.flatMap(({ event, firstAttemptAt }) => {
-      const card = posts.find(
-        (call) =>
-          !String(call.body.text).startsWith('Storm digest') &&
-          JSON.stringify(call.body.blocks).includes(String(event.detail.id))
+      const card = cards.find((call) =>
+        JSON.stringify(call.body.blocks).includes(String(event.detail.id))
       );
       return card === undefined || firstAttemptAt === undefined ? [] : [card.at - firstAttemptAt];
     });
@@ -527,7 +524,7 @@ export const measureStorm = async (
       rawPutItems,
       slackCalls,
       rateLimited: Object.values(stage.slack.rateLimited).reduce((sum, value) => sum + value, 0),
-      cardsPosted: posts.length - digestsPosted,
+      cardsPosted: cards.length,
       highCards: {
         findings: highFindings.length,
         posted: highCardTimes.length,
