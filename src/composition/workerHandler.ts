@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AwsClientFactory } from '../adapters/aws/AwsClientFactory';
 import { AwsDismissal } from '../adapters/aws/AwsDismissal';
@@ -8,6 +9,7 @@ import { createAwsInvestigationSources } from '../adapters/aws/AwsInvestigationS
 import { DynamoFindingStore } from '../adapters/dynamodb/DynamoFindingStore';
 import { DynamoIsolationStateStore } from '../adapters/dynamodb/DynamoIsolationStateStore';
 import { FetchResponseUrlClient } from '../adapters/slack/FetchResponseUrlClient';
+import { SqsJobRedelivery } from '../adapters/sqs/SqsJobRedelivery';
 import { resolveSecret } from '../adapters/ssm/resolveSecret';
 import { CardRefresher } from '../app/CardRefresher';
 import { DismissService } from '../app/dismissal/DismissService';
@@ -17,7 +19,7 @@ import { dismissalJobs } from '../app/jobs/dismissalJobs';
 import { investigationGiveUp, investigationJobs } from '../app/jobs/investigationJobs';
 import { isolationJobs } from '../app/jobs/isolationJobs';
 import { type JobHandler, JobRunner } from '../app/jobs/JobRunner';
-import { type Config, loadConfig } from '../config';
+import { type Config, loadConfig, requireQueueUrl } from '../config';
 import { isAtLeast } from '../domain/Finding';
 import { systemClock } from '../ports/Clock';
 import type { ContainmentTarget, Ec2Containment, FindingStatusReader } from '../ports/Containment';
@@ -28,7 +30,7 @@ import type {
   RelatedFindingsSource,
   SecurityHubSource,
 } from '../ports/Investigation';
-import type { Job } from '../ports/JobQueue';
+import type { Job, JobRedelivery } from '../ports/JobQueue';
 import { cardRenderer } from '../slack/cards/cardRenderer';
 import {
   renderHubResult,
@@ -49,7 +51,9 @@ import {
   createSlackGateway,
   createSsmClient,
   createWorkQueue,
+  onFirstUse,
   slackTransport,
+  withoutSdkLogging,
 } from './clients';
 import { createFindingNotifier } from './notifier';
 
@@ -58,6 +62,20 @@ export type WorkerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 /** The work queue's redrive policy: the third delivery is the last (serverless.yml `maxReceiveCount`). */
 export const MAX_RECEIVE_COUNT = 3;
+
+/**
+ * Sets when the worker's failed jobs come back, on the work queue (QUEUE_URL). Its client is built
+ * on the first failure.
+ */
+const createJobRedelivery = (config: Config): JobRedelivery => {
+  const queueUrl = requireQueueUrl(config);
+  const redelivery = onFirstUse(
+    () => new SqsJobRedelivery({ client: withoutSdkLogging(new SQSClient({})), queueUrl })
+  );
+  return {
+    redeliverIn: (receiptHandle, seconds) => redelivery().redeliverIn(receiptHandle, seconds),
+  };
+};
 
 /** The AWS side of the worker, behind ports: the real account, or the demo's in-memory one. */
 export interface WorkerPorts {
@@ -251,6 +269,7 @@ export const createWorkerHandler = async (
     },
     logger: core,
     maxReceiveCount: MAX_RECEIVE_COUNT,
+    redelivery: createJobRedelivery(config),
   });
   return (event) =>
     runner.run(
@@ -258,6 +277,7 @@ export const createWorkerHandler = async (
         messageId: record.messageId,
         body: record.body,
         receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+        receiptHandle: record.receiptHandle,
       }))
     );
 };

@@ -56,3 +56,12 @@ export interface JobQueue {
    */
   enqueue(job: Job, options?: { delaySeconds?: number }): Promise<void>;
 }
+
+/**
+ * Brings a job the worker failed back sooner than the work queue's visibility timeout (sized for the
+ * longest job), or at once when it goes to the dead-letter queue (SQS ChangeMessageVisibility).
+ */
+export interface JobRedelivery {
+  /** Makes the received message `receiptHandle` visible to the worker again in `seconds`. */
+  redeliverIn(receiptHandle: string, seconds: number): Promise<void>;
+}

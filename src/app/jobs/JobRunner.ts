@@ -1,6 +1,7 @@
 import { parseJob } from '../../events/parseJob';
-import type { Job, JobKind } from '../../ports/JobQueue';
+import type { Job, JobKind, JobRedelivery } from '../../ports/JobQueue';
 import type { Logger } from '../../ports/Logger';
+import { retryDelaySeconds } from './retry';
 
 /** One queued message as the worker receives it. */
 export interface QueuedMessage {
@@ -8,6 +9,8 @@ export interface QueuedMessage {
   body: string;
   /** How many times SQS has delivered it (ApproximateReceiveCount). */
   receiveCount: number;
+  /** The handle this delivery can change the message's visibility with. */
+  receiptHandle?: string;
 }
 
 /** Runs one job; throws to have it redelivered. Must be idempotent. */
@@ -24,12 +27,15 @@ export interface JobRunnerDeps {
   logger: Logger;
   /** The queue's maxReceiveCount: the delivery with this count is the last. */
   maxReceiveCount: number;
+  /** Sets when a failed job comes back (SQS). */
+  redelivery: JobRedelivery;
 }
 
 /**
  * Runs a batch of queued jobs independently and reports the failed ones, so SQS redelivers only
- * those (partial batch failures). A job failing on its last delivery is handed to `onGiveUp`
- * first, so the card can say the job went to the dead-letter queue.
+ * those (partial batch failures), each when `retryDelaySeconds` says. A job failing on its
+ * last delivery is handed to `onGiveUp` first, so the card can say the job went to the dead-letter
+ * queue, and goes there at once; so does a message that is no job, which fails every delivery.
  */
 export class JobRunner {
   readonly #deps: JobRunnerDeps;
@@ -59,11 +65,13 @@ export class JobRunner {
         messageId: message.messageId,
         reason: (error as Error).message,
       });
+      await this.#redeliverIn(message, 0);
       return false;
     }
     const handler = handlers[job.kind];
     if (!handler) {
       logger.error('no handler for this job kind', { jobId: job.id, kind: job.kind });
+      await this.#redeliverIn(message, 0);
       return false;
     }
     const final = message.receiveCount >= maxReceiveCount;
@@ -72,6 +80,7 @@ export class JobRunner {
       logger.info('job done', { jobId: job.id, kind: job.kind, findingId: job.findingId });
       return true;
     } catch (error) {
+      const retryInSeconds = final ? 0 : retryDelaySeconds(error, message.receiveCount);
       logger.error('job failed', {
         jobId: job.id,
         kind: job.kind,
@@ -79,6 +88,7 @@ export class JobRunner {
         receiveCount: message.receiveCount,
         code: (error as { code?: string }).code,
         reason: (error as Error).message,
+        ...(final ? { deadLettered: true } : { retryInSeconds }),
       });
       if (final) {
         await this.#deps.onGiveUp(job, error).catch((giveUpError: unknown) =>
@@ -88,7 +98,24 @@ export class JobRunner {
           })
         );
       }
+      await this.#redeliverIn(message, retryInSeconds);
       return false;
     }
+  }
+
+  /**
+   * Sets when SQS delivers a failed message again (at once: its last delivery failed, and the
+   * next receive moves it to the dead-letter queue). If that fails, the queue's visibility timeout
+   * still brings it back.
+   */
+  async #redeliverIn(message: QueuedMessage, seconds: number): Promise<void> {
+    const { redelivery, logger } = this.#deps;
+    if (message.receiptHandle === undefined) return;
+    await redelivery.redeliverIn(message.receiptHandle, seconds).catch((error: unknown) =>
+      logger.warn('could not set when the failed job comes back: after the visibility timeout', {
+        messageId: message.messageId,
+        reason: (error as Error).message,
+      })
+    );
   }
 }

@@ -16,9 +16,9 @@ import type {
   StepResult,
 } from '../dismissal/DismissService';
 import { buildAfterActionReport } from '../report/buildAfterActionReport';
-import { RetryLaterError } from './isolationJobs';
 import type { JobHandler } from './JobRunner';
 import { postInThread, type ReplyDeps, replyToRequester } from './replies';
+import { RetryLaterError } from './retry';
 
 /** A dismissal or reopen that failed in a step worth another delivery (throttling, timeouts). */
 const failedRetryably = (outcome: DismissOutcome | ReopenOutcome): boolean => {

@@ -10,6 +10,7 @@ import { type CardRefresher, findingCardKey } from '../CardRefresher';
 import type { IsolationRequest, ReleaseRequest } from '../isolation/IsolationService';
 import type { JobHandler } from './JobRunner';
 import { postInThread } from './replies';
+import { RetryLaterError } from './retry';
 
 /** The isolation engine as the jobs use it (`IsolationService`). */
 export interface IsolationEngine {
@@ -29,16 +30,6 @@ export interface IsolationJobsDeps {
   };
   clock: Clock;
   logger: Logger;
-}
-
-/** Thrown to have SQS redeliver a job later (another run holds the lease, a retryable failure). */
-export class RetryLaterError extends Error {
-  public readonly code = 'RETRY_LATER';
-
-  public constructor(message: string) {
-    super(message);
-    this.name = 'RetryLaterError';
-  }
 }
 
 const isolationStatus = (outcome: IsolationOutcome): { status: string; reason?: string } => {
@@ -164,6 +155,14 @@ export const isolationJobs = (
     await deps.cards.refresh(record.finding.id);
   };
 
+  /** Another run holds the isolation lease: this job is tried again once that lease has run out. */
+  const leaseHeld = (heldUntil: string | undefined): RetryLaterError =>
+    new RetryLaterError('another run holds the isolation lease', {
+      ...(heldUntil === undefined
+        ? {}
+        : { retryInMs: Date.parse(heldUntil) - deps.clock.now().getTime() }),
+    });
+
   const isolate: JobHandler = async (job, attempt) => {
     const record = await load(job);
     if (!record || !(await start(record, job, 'requested', 'in-progress'))) return;
@@ -190,8 +189,7 @@ export const isolationJobs = (
             requestedBy: job.requestedBy,
             jobId: job.id,
           });
-    if (outcome.kind === 'in-progress')
-      throw new RetryLaterError('another run holds the isolation lease');
+    if (outcome.kind === 'in-progress') throw leaseHeld(outcome.heldUntil);
     if (outcome.kind === 'failed' && outcome.retryable && !attempt.final) {
       throw new RetryLaterError(`isolation failed and will be retried: ${outcome.message}`);
     }
@@ -213,8 +211,7 @@ export const isolationJobs = (
       jobId: job.id,
       force: job.args?.force === true,
     });
-    if (outcome.kind === 'in-progress')
-      throw new RetryLaterError('another run holds the isolation lease');
+    if (outcome.kind === 'in-progress') throw leaseHeld(outcome.heldUntil);
     if (outcome.kind === 'failed' && outcome.retryable && !attempt.final) {
       throw new RetryLaterError(`release failed and will be retried: ${outcome.message}`);
     }

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { WebClient } from '@slack/web-api';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DynamoFindingStore } from '../../../src/adapters/dynamodb/DynamoFindingStore';
+import { DynamoIsolationStateStore } from '../../../src/adapters/dynamodb/DynamoIsolationStateStore';
 import { WebApiSlackGateway } from '../../../src/adapters/slack/WebApiSlackGateway';
 import { CardRefresher } from '../../../src/app/CardRefresher';
 import { isolationJobs } from '../../../src/app/jobs/isolationJobs';
@@ -198,6 +199,19 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
       }
     }
   };
+
+  /** One SQS delivery of a queued job, the way the event source mapping hands it to the worker. */
+  const sqsDelivery = (body: string, receiveCount: number): SQSEvent =>
+    ({
+      Records: [
+        {
+          messageId: 'm1',
+          receiptHandle: `receipt-${receiveCount}`,
+          body,
+          attributes: { ApproximateReceiveCount: String(receiveCount) },
+        },
+      ],
+    }) as unknown as SQSEvent;
 
   const store = () => new DynamoFindingStore({ client: bot.dynamo, tableName: bot.tableName });
   const card = () => bot.slack.message('C0INCIDENTS', cardTs);
@@ -522,16 +536,7 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
           },
         }
       );
-      const deliver = (receiveCount: number) =>
-        throttledWorker({
-          Records: [
-            {
-              messageId: 'm1',
-              body,
-              attributes: { ApproximateReceiveCount: String(receiveCount) },
-            },
-          ],
-        } as unknown as SQSEvent);
+      const deliver = (receiveCount: number) => throttledWorker(sqsDelivery(body, receiveCount));
 
       // Act
       const first = await deliver(1);
@@ -539,9 +544,37 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
 
       // Assess
       expect(first.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm1' }]);
+      // Back in a minute, not after the queue's 12-minute visibility timeout.
+      expect(
+        sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input)
+      ).toStrictEqual([
+        { QueueUrl: bot.env.QUEUE_URL, ReceiptHandle: 'receipt-1', VisibilityTimeout: 60 },
+      ]);
       expect(last.batchItemFailures).toStrictEqual([]);
       expect(cardText()).toContain('failed');
       expect(cardText()).toContain('"action_id":"retry"');
+      expect(account.ec2.eni(WEB_ENI).groups).toStrictEqual(WEB_GROUPS);
+    });
+
+    it('tries again once the isolation lease another run holds has run out', async () => {
+      // Prepare: a duplicate delivery of the job is isolating, its lease 150 s from now.
+      await start();
+      await tap('isolate');
+      const [body = ''] = queued.splice(0);
+      await new DynamoIsolationStateStore({
+        client: bot.dynamo,
+        tableName: bot.tableName,
+      }).acquireLease(BRUTE_FORCE, 'other-run', new Date(), 150_000);
+
+      // Act
+      const result = await worker(sqsDelivery(body, 1));
+
+      // Assess
+      expect(result.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm1' }]);
+      const comesBackIn = sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input
+        .VisibilityTimeout;
+      expect(comesBackIn).toBeGreaterThanOrEqual(140);
+      expect(comesBackIn).toBeLessThanOrEqual(150);
       expect(account.ec2.eni(WEB_ENI).groups).toStrictEqual(WEB_GROUPS);
     });
 

@@ -493,12 +493,13 @@ describe('the packaged deployment (osls package)', () => {
     ]);
   });
 
-  it('lets the worker consume the work queue, once, and send only to it (queued card edits)', () => {
+  it('lets the worker consume the work queue, once, send only to it (queued card edits) and time its retries', () => {
     const sqs = allStatementsOf(roleOf(FUNCTIONS.worker)).filter((statement) =>
       actionsOf(statement).some((action) => action.startsWith('sqs:'))
     );
-    // The plugin's statement for the SQS event (not duplicated by serverless.yml) and the send.
-    expect(sqs).toHaveLength(2);
+    // The plugin's statement for the SQS event (not duplicated by serverless.yml), the send and
+    // the visibility change that brings a failed job back sooner.
+    expect(sqs).toHaveLength(3);
     const consume = sqs.find((statement) => actionsOf(statement).includes('sqs:ReceiveMessage'));
     expect([...actionsOf(consume as Statement)].sort()).toEqual([
       'sqs:DeleteMessage',
@@ -509,6 +510,12 @@ describe('the packaged deployment (osls package)', () => {
     expect(sqs).toContainEqual(
       expect.objectContaining({
         Action: ['sqs:SendMessage'],
+        Resource: [getAtt('WorkQueue', 'Arn')],
+      })
+    );
+    expect(sqs).toContainEqual(
+      expect.objectContaining({
+        Action: ['sqs:ChangeMessageVisibility'],
         Resource: [getAtt('WorkQueue', 'Arn')],
       })
     );
@@ -602,6 +609,7 @@ describe('the packaged deployment (osls package)', () => {
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
       'sqs:SendMessage',
+      'sqs:ChangeMessageVisibility',
       'logs:CreateLogGroup',
       'logs:CreateLogStream',
       'logs:PutLogEvents',

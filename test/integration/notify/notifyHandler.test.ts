@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -1114,9 +1114,19 @@ describe('Handler: notify', () => {
     ) =>
       worker({
         Records: [
-          { messageId, body, attributes: { ApproximateReceiveCount: String(receiveCount) } },
+          {
+            messageId,
+            receiptHandle: `${messageId}-receipt`,
+            body,
+            attributes: { ApproximateReceiveCount: String(receiveCount) },
+          },
         ],
       } as unknown as SQSEvent);
+    /** When the worker set each failed message to come back (ChangeMessageVisibility), in seconds. */
+    const comesBackIn = () =>
+      sqs
+        .commandCalls(ChangeMessageVisibilityCommand)
+        .map((call) => [call.args[0].input.ReceiptHandle, call.args[0].input.VisibilityTimeout]);
 
     it("queues a High finding's card that Slack refused with 429 for when Slack says, and the worker posts it once", async () => {
       // Prepare
@@ -1229,6 +1239,8 @@ describe('Handler: notify', () => {
 
       // Assess
       expect(failed.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm1' }]);
+      // Back in a minute, not after the queue's 12-minute visibility timeout.
+      expect(comesBackIn()).toStrictEqual([['m1-receipt', 60]]);
       expect(retried.batchItemFailures).toStrictEqual([]);
       expect(bot.slack.okCallsTo('chat.postMessage')).toHaveLength(1);
       expect((await store().getFinding(BRUTE_FORCE_ID))?.placement).toStrictEqual({ kind: 'card' });

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type JobHandler, JobRunner } from '../../../../src/app/jobs/JobRunner';
-import type { Job } from '../../../../src/ports/JobQueue';
+import { type JobHandler, JobRunner, type JobRunnerDeps } from '../../../../src/app/jobs/JobRunner';
+import { RetryLaterError } from '../../../../src/app/jobs/retry';
+import type { Job, JobRedelivery } from '../../../../src/ports/JobQueue';
+import type { Logger } from '../../../../src/ports/Logger';
 import { silentLogger } from '../../../fakes/silentLogger';
 
 const job = (overrides: Partial<Job> = {}): Job => ({
@@ -15,7 +17,31 @@ const message = (id: string, body: unknown, receiveCount = 1) => ({
   messageId: id,
   body: typeof body === 'string' ? body : JSON.stringify(body),
   receiveCount,
+  receiptHandle: `receipt-${id}-${receiveCount}`,
 });
+/** The queue's side of redelivery: when each failed message was set to come back, in seconds. */
+const recordingRedelivery = () => {
+  const calls: [string, number][] = [];
+  const redelivery: JobRedelivery = {
+    redeliverIn: async (receiptHandle, seconds) => {
+      calls.push([receiptHandle, seconds]);
+    },
+  };
+  return { redelivery, calls };
+};
+const runnerWith = (
+  deps: Pick<JobRunnerDeps, 'handlers'> & Partial<JobRunnerDeps>
+): { runner: JobRunner; comesBackIn: [string, number][] } => {
+  const { redelivery, calls } = recordingRedelivery();
+  const runner = new JobRunner({
+    onGiveUp: vi.fn(async () => undefined),
+    logger: silentLogger,
+    maxReceiveCount: 3,
+    redelivery,
+    ...deps,
+  });
+  return { runner, comesBackIn: calls };
+};
 
 describe('Class: JobRunner', () => {
   it('reports only the failed messages of a batch, so SQS redelivers just those', async () => {
@@ -28,6 +54,7 @@ describe('Class: JobRunner', () => {
       onGiveUp: vi.fn(),
       logger: silentLogger,
       maxReceiveCount: 3,
+      redelivery: recordingRedelivery().redelivery,
     });
 
     // Act
@@ -54,6 +81,7 @@ describe('Class: JobRunner', () => {
       onGiveUp,
       logger: silentLogger,
       maxReceiveCount: 3,
+      redelivery: recordingRedelivery().redelivery,
     });
 
     // Act
@@ -85,6 +113,7 @@ describe('Class: JobRunner', () => {
       onGiveUp: vi.fn(),
       logger: silentLogger,
       maxReceiveCount: 3,
+      redelivery: recordingRedelivery().redelivery,
     });
 
     // Act
@@ -93,5 +122,111 @@ describe('Class: JobRunner', () => {
     // Assess
     expect(result.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm1' }]);
     expect(refresh).not.toHaveBeenCalled();
+  });
+
+  describe('when a failed job comes back', () => {
+    const failing = (error: unknown) =>
+      vi.fn<JobHandler>(async () => {
+        throw error;
+      });
+
+    it('a minute after its first delivery, five minutes after its second, at once after its last', async () => {
+      // Prepare
+      const onGiveUp = vi.fn(async () => undefined);
+      const { runner, comesBackIn } = runnerWith({
+        handlers: { refresh: failing(new Error('Slack is down')) },
+        onGiveUp,
+      });
+
+      // Act
+      for (const receiveCount of [1, 2, 3]) await runner.run([message('m1', job(), receiveCount)]);
+
+      // Assess
+      expect(comesBackIn).toStrictEqual([
+        ['receipt-m1-1', 60],
+        ['receipt-m1-2', 300],
+        ['receipt-m1-3', 0],
+      ]);
+      expect(onGiveUp).toHaveBeenCalledTimes(1);
+    });
+
+    it('not before the lease that stopped it has run out', async () => {
+      // Prepare
+      const { runner, comesBackIn } = runnerWith({
+        handlers: {
+          isolate: failing(
+            new RetryLaterError('another run holds the isolation lease', { retryInMs: 95_400 })
+          ),
+        },
+      });
+
+      // Act
+      await runner.run([message('m1', job({ kind: 'isolate' }), 1)]);
+      await runner.run([message('m1', job({ kind: 'isolate' }), 2)]);
+
+      // Assess
+      expect(comesBackIn).toStrictEqual([
+        ['receipt-m1-1', 96],
+        ['receipt-m1-2', 300],
+      ]);
+    });
+
+    it('only when it failed, and only for a delivery that can say so', async () => {
+      // Prepare
+      const { runner, comesBackIn } = runnerWith({
+        handlers: { refresh: vi.fn<JobHandler>(async () => undefined) },
+      });
+
+      // Act
+      const done = await runner.run([message('m1', job())]);
+      const failed = await runnerWith({
+        handlers: { refresh: failing(new Error('down')) },
+      }).runner.run([{ messageId: 'm2', body: JSON.stringify(job()), receiveCount: 1 }]);
+
+      // Assess
+      expect(done.batchItemFailures).toStrictEqual([]);
+      expect(failed.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm2' }]);
+      expect(comesBackIn).toStrictEqual([]);
+    });
+
+    it('at once, towards the dead-letter queue, when the message is no job the worker runs', async () => {
+      // Prepare
+      const { runner, comesBackIn } = runnerWith({ handlers: { refresh: vi.fn<JobHandler>() } });
+
+      // Act
+      await runner.run([message('m1', 'payload=%7B'), message('m2', job({ kind: 'isolate' }))]);
+
+      // Assess
+      expect(comesBackIn).toStrictEqual([
+        ['receipt-m1-1', 0],
+        ['receipt-m2-1', 0],
+      ]);
+    });
+
+    it('after the visibility timeout when SQS refuses the change, the failure still reported', async () => {
+      // Prepare
+      const warn = vi.fn<Logger['warn']>();
+      const runner = new JobRunner({
+        handlers: { refresh: failing(new Error('Slack is down')) },
+        onGiveUp: vi.fn(async () => undefined),
+        logger: { ...silentLogger, warn },
+        maxReceiveCount: 3,
+        redelivery: {
+          redeliverIn: async () => {
+            throw new Error('ReceiptHandleIsInvalid');
+          },
+        },
+      });
+
+      // Act
+      const result = await runner.run([message('m1', job())]);
+
+      // Assess
+      expect(result.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm1' }]);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining('after the visibility timeout'),
+        expect.objectContaining({ messageId: 'm1', reason: 'ReceiptHandleIsInvalid' })
+      );
+    });
   });
 });
