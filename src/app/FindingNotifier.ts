@@ -19,6 +19,7 @@ import { delaySecondsFor, type Job, type JobQueue, SYSTEM_ACTOR } from '../ports
 import type { Logger } from '../ports/Logger';
 import type { SlackGateway } from '../ports/SlackGateway';
 import { CardRefresher, findingCardKey, recordSlackFailure } from './CardRefresher';
+import { RetryLaterError } from './jobs/retry';
 
 /** Settings of the notify path (see the README's configuration table). */
 export interface FindingNotifierOptions {
@@ -217,8 +218,8 @@ export class FindingNotifier {
    * finding, from the version recorded once the lease is held (routed again: it may no longer be
    * posted at all), as that delivery would have. A finding placed by now (by an earlier run, which
    * may have failed before it showed the versions saved meanwhile) is brought up to date instead.
-   * One still unplaced under someone else's lease fails the job, so that SQS runs it again later,
-   * when the finding is placed or the lease is free (its holder may die).
+   * One still unplaced under someone else's lease fails the job, so that SQS runs it again once
+   * that lease has run out, when the finding is placed or the lease is free (its holder may die).
    */
   public async postQueued(job: Job): Promise<void> {
     const { store, clock, options } = this.#deps;
@@ -236,8 +237,10 @@ export class FindingNotifier {
       return;
     }
     if (!taken) {
-      throw new Error(
-        `finding ${args.findingId} is being placed under another lease (${record.placementLease?.holder}): tried again later`
+      const lease = record.placementLease;
+      throw new RetryLaterError(
+        `finding ${args.findingId} is being placed under another lease (${lease?.holder}): tried again later`,
+        lease === undefined ? {} : { retryInMs: lease.until - clock.now().getTime() }
       );
     }
     const { post } = routeFinding(record.finding, options.routing);

@@ -1203,7 +1203,7 @@ describe('Handler: notify', () => {
       expect((await store().getFinding(BRUTE_FORCE_ID))?.placement).toStrictEqual({ kind: 'card' });
     });
 
-    it('fails a queued post while someone else holds the unplaced finding, so that SQS runs it again later', async () => {
+    it('fails a queued post while someone else holds the unplaced finding, so that SQS runs it again when that lease runs out', async () => {
       // Prepare
       await start();
       const job = await queueHighPost();
@@ -1221,6 +1221,10 @@ describe('Handler: notify', () => {
       expect(result.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm0' }]);
       expect(bot.slack.okCallsTo('chat.postMessage')).toStrictEqual([]);
       expect((await store().getFinding(BRUTE_FORCE_ID))?.placementLease?.holder).toBe('other');
+      const [[receipt, seconds] = []] = comesBackIn();
+      expect(receipt).toBe('m0-receipt');
+      expect(seconds).toBeGreaterThanOrEqual(650);
+      expect(seconds).toBeLessThanOrEqual(660);
     });
 
     it('posts the card when SQS runs a queued post again after a run that failed', async () => {
