@@ -58,8 +58,8 @@ export interface JobQueue {
 }
 
 /**
- * Brings a job the worker failed back sooner than the work queue's visibility timeout (sized for the
- * longest job), or at once when it goes to the dead-letter queue (SQS ChangeMessageVisibility).
+ * Brings a job the worker failed back sooner than the work queue's visibility timeout (six times
+ * the worker's timeout), or at once when it goes to the dead-letter queue (SQS ChangeMessageVisibility).
  */
 export interface JobRedelivery {
   /** Makes the received message `receiptHandle` visible to the worker again in `seconds`. */

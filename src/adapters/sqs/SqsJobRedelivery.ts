@@ -2,6 +2,9 @@ import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-
 import { BotError } from '../../domain/errors';
 import type { JobRedelivery } from '../../ports/JobQueue';
 
+/** SQS keeps a received message invisible for at most 12 hours. */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
 /** SQS would not change when a received job comes back. */
 export class RedeliveryError extends BotError {
   public constructor(message: string, options?: ErrorOptions) {
@@ -30,7 +33,7 @@ export class SqsJobRedelivery implements JobRedelivery {
         new ChangeMessageVisibilityCommand({
           QueueUrl: this.#queueUrl,
           ReceiptHandle: receiptHandle,
-          VisibilityTimeout: Math.max(0, Math.ceil(seconds)),
+          VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(seconds))),
         })
       );
     } catch (error) {

@@ -70,6 +70,9 @@ export interface ReleaseRequest {
   jobId: string;
 }
 
+/** How long a run of isolate or release holds the finding's isolation lease without renewing it. */
+export const ISOLATION_LEASE_MS = 120_000;
+
 /** Settings of {@link IsolationService}. */
 export interface IsolationOptions {
   /** Snapshot every EBS volume before changing anything (the configuration should default it to on). */
@@ -86,7 +89,7 @@ export interface IsolationOptions {
   quarantinedByTagKey?: string;
   /** Put the instance in Standby (kept in its group) or detach it. @default 'standby' */
   autoScalingAction?: AutoScalingAction;
-  /** Lease on the finding's isolation item, renewed at every save. Keep it above one step's duration. @default 120000 */
+  /** Lease on the finding's isolation item, renewed at every save. Keep it above one step's duration. @default {@link ISOLATION_LEASE_MS} */
   leaseMs?: number;
   /** Target groups scanned at most when looking for registrations. @default 100 */
   maxTargetGroups?: number;
@@ -180,7 +183,7 @@ export class IsolationService {
       quarantineTagKey: options.quarantineTagKey ?? DEFAULT_QUARANTINE_TAG,
       quarantinedByTagKey: options.quarantinedByTagKey ?? DEFAULT_QUARANTINED_BY_TAG,
       autoScalingAction: options.autoScalingAction ?? 'standby',
-      leaseMs: options.leaseMs ?? 120_000,
+      leaseMs: options.leaseMs ?? ISOLATION_LEASE_MS,
       maxTargetGroups: options.maxTargetGroups ?? 100,
       previewMaxTargetGroups: options.previewMaxTargetGroups ?? 20,
     };

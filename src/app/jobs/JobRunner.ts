@@ -56,25 +56,30 @@ export class JobRunner {
 
   async #runOne(message: QueuedMessage): Promise<boolean> {
     const { logger, handlers, maxReceiveCount } = this.#deps;
+    const final = message.receiveCount >= maxReceiveCount;
     let job: Job;
     try {
       job = parseJob(message.body);
     } catch (error) {
-      // Kept for inspection: it fails every delivery and ends in the dead-letter queue.
+      // Kept for inspection: it fails every delivery and ends in the dead-letter queue. Retried
+      // like any job: a kind this worker does not know yet may come from a newer slack function
+      // during a deployment.
       logger.error('rejected a malformed job message', {
         messageId: message.messageId,
         reason: (error as Error).message,
       });
-      await this.#redeliverIn(message, 0);
+      await this.#redeliverIn(message, final ? 0 : retryDelaySeconds(error, message.receiveCount));
       return false;
     }
     const handler = handlers[job.kind];
     if (!handler) {
       logger.error('no handler for this job kind', { jobId: job.id, kind: job.kind });
-      await this.#redeliverIn(message, 0);
+      await this.#redeliverIn(
+        message,
+        final ? 0 : retryDelaySeconds(undefined, message.receiveCount)
+      );
       return false;
     }
-    const final = message.receiveCount >= maxReceiveCount;
     try {
       await handler(job, { receiveCount: message.receiveCount, final });
       logger.info('job done', { jobId: job.id, kind: job.kind, findingId: job.findingId });
@@ -88,7 +93,7 @@ export class JobRunner {
         receiveCount: message.receiveCount,
         code: (error as { code?: string }).code,
         reason: (error as Error).message,
-        ...(final ? { deadLettered: true } : { retryInSeconds }),
+        ...(final ? { toDeadLetterQueue: true } : { retryInSeconds }),
       });
       if (final) {
         await this.#deps.onGiveUp(job, error).catch((giveUpError: unknown) =>
@@ -104,9 +109,9 @@ export class JobRunner {
   }
 
   /**
-   * Sets when SQS delivers a failed message again (at once: its last delivery failed, and the
-   * next receive moves it to the dead-letter queue). If that fails, the queue's visibility timeout
-   * still brings it back.
+   * Sets when SQS delivers a failed message again; 0 after its last delivery, so that the next
+   * receive moves it to the dead-letter queue at once. If that fails, the queue's visibility
+   * timeout still brings it back.
    */
   async #redeliverIn(message: QueuedMessage, seconds: number): Promise<void> {
     const { redelivery, logger } = this.#deps;
@@ -115,6 +120,7 @@ export class JobRunner {
       logger.warn('could not set when the failed job comes back: after the visibility timeout', {
         messageId: message.messageId,
         reason: (error as Error).message,
+        cause: String((error as Error).cause),
       })
     );
   }

@@ -7,7 +7,11 @@ import type { Job } from '../../ports/JobQueue';
 import type { Logger } from '../../ports/Logger';
 import type { SlackGateway, SlackMessage } from '../../ports/SlackGateway';
 import { type CardRefresher, findingCardKey } from '../CardRefresher';
-import type { IsolationRequest, ReleaseRequest } from '../isolation/IsolationService';
+import {
+  ISOLATION_LEASE_MS,
+  type IsolationRequest,
+  type ReleaseRequest,
+} from '../isolation/IsolationService';
 import type { JobHandler } from './JobRunner';
 import { postInThread } from './replies';
 import { RetryLaterError } from './retry';
@@ -155,12 +159,16 @@ export const isolationJobs = (
     await deps.cards.refresh(record.finding.id);
   };
 
-  /** Another run holds the isolation lease: this job is tried again once that lease has run out. */
+  /**
+   * Another run holds the isolation lease: this job is tried again once that lease has run out
+   * (a whole lease from now when the outcome does not say: that run has just taken it).
+   */
   const leaseHeld = (heldUntil: string | undefined): RetryLaterError =>
     new RetryLaterError('another run holds the isolation lease', {
-      ...(heldUntil === undefined
-        ? {}
-        : { retryInMs: Date.parse(heldUntil) - deps.clock.now().getTime() }),
+      retryInMs:
+        heldUntil === undefined
+          ? ISOLATION_LEASE_MS
+          : Date.parse(heldUntil) - deps.clock.now().getTime(),
     });
 
   const isolate: JobHandler = async (job, attempt) => {

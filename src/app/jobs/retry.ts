@@ -27,10 +27,17 @@ export class RetryLaterError extends Error {
   }
 }
 
+/**
+ * How long after a lease's end a job waiting for it comes back: the stores take a lease only once
+ * its end is past, and the clocks of two Lambda containers may differ by a little.
+ */
+export const LEASE_MARGIN_MS = 2_000;
+
 /** Seconds until the next delivery of a job whose delivery `receiveCount` failed with `error`. */
 export const retryDelaySeconds = (error: unknown, receiveCount: number): number => {
   const scheduled =
     RETRY_DELAYS_SECONDS[Math.min(Math.max(receiveCount, 1), RETRY_DELAYS_SECONDS.length) - 1] ?? 0;
   const busyMs = error instanceof RetryLaterError ? (error.retryInMs ?? 0) : 0;
-  return Math.max(scheduled, Math.ceil(busyMs / 1000));
+  const leaseEnd = Number.isFinite(busyMs) && busyMs > 0 ? busyMs + LEASE_MARGIN_MS : 0;
+  return Math.max(scheduled, Math.ceil(leaseEnd / 1000));
 };

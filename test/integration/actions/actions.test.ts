@@ -573,8 +573,8 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
       expect(result.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm1' }]);
       const comesBackIn = sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input
         .VisibilityTimeout;
-      expect(comesBackIn).toBeGreaterThanOrEqual(140);
-      expect(comesBackIn).toBeLessThanOrEqual(150);
+      expect(comesBackIn).toBeGreaterThanOrEqual(142);
+      expect(comesBackIn).toBeLessThanOrEqual(152);
       expect(account.ec2.eni(WEB_ENI).groups).toStrictEqual(WEB_GROUPS);
     });
 

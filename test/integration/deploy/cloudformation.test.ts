@@ -521,7 +521,7 @@ describe('the packaged deployment (osls package)', () => {
     );
   });
 
-  it('consumes the work queue with the worker, five jobs at a time, reporting partial failures', () => {
+  it('consumes the work queue with the worker, one job at a time, reporting partial failures', () => {
     expect(resource(FUNCTIONS.worker).Properties).toMatchObject({
       Handler: 'handlers/worker.handler',
       Runtime: 'nodejs22.x',

@@ -1223,8 +1223,8 @@ describe('Handler: notify', () => {
       expect((await store().getFinding(BRUTE_FORCE_ID))?.placementLease?.holder).toBe('other');
       const [[receipt, seconds] = []] = comesBackIn();
       expect(receipt).toBe('m0-receipt');
-      expect(seconds).toBeGreaterThanOrEqual(650);
-      expect(seconds).toBeLessThanOrEqual(660);
+      expect(seconds).toBeGreaterThanOrEqual(652);
+      expect(seconds).toBeLessThanOrEqual(662);
     });
 
     it('posts the card when SQS runs a queued post again after a run that failed', async () => {

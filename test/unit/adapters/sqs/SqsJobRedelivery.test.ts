@@ -16,8 +16,9 @@ describe('Class: SqsJobRedelivery', () => {
     [60, 60],
     [95.4, 96],
     [0, 0],
+    [50_000, 43_200],
   ])(
-    'sets the received message to come back in %s s (visibility timeout %s, whole seconds)',
+    'sets the received message to come back in %s s (visibility timeout %s: whole seconds, at most 12 hours)',
     async (seconds, sent) => {
       // Prepare
       sqs.on(ChangeMessageVisibilityCommand).resolves({});

@@ -150,26 +150,31 @@ describe('Class: JobRunner', () => {
       expect(onGiveUp).toHaveBeenCalledTimes(1);
     });
 
-    it('not before the lease that stopped it has run out', async () => {
-      // Prepare
-      const { runner, comesBackIn } = runnerWith({
-        handlers: {
-          isolate: failing(
-            new RetryLaterError('another run holds the isolation lease', { retryInMs: 95_400 })
-          ),
-        },
-      });
+    it.each([
+      ['a lease ending after the first retry', 95_400, 1, 98],
+      ['a lease ending before the second retry', 95_400, 2, 300],
+      ['a lease ending after the second retry', 400_000, 2, 402],
+      ['a lease that has ended', -5_000, 1, 60],
+      ['a lease end nobody could read', Number.NaN, 1, 60],
+    ])(
+      'not before the lease that stopped it has run out, and a margin: %s',
+      async (_case, retryInMs, receiveCount, seconds) => {
+        // Prepare
+        const { runner, comesBackIn } = runnerWith({
+          handlers: {
+            isolate: failing(
+              new RetryLaterError('another run holds the isolation lease', { retryInMs })
+            ),
+          },
+        });
 
-      // Act
-      await runner.run([message('m1', job({ kind: 'isolate' }), 1)]);
-      await runner.run([message('m1', job({ kind: 'isolate' }), 2)]);
+        // Act
+        await runner.run([message('m1', job({ kind: 'isolate' }), receiveCount)]);
 
-      // Assess
-      expect(comesBackIn).toStrictEqual([
-        ['receipt-m1-1', 96],
-        ['receipt-m1-2', 300],
-      ]);
-    });
+        // Assess
+        expect(comesBackIn).toStrictEqual([[`receipt-m1-${receiveCount}`, seconds]]);
+      }
+    );
 
     it('only when it failed, and only for a delivery that can say so', async () => {
       // Prepare
@@ -177,29 +182,34 @@ describe('Class: JobRunner', () => {
         handlers: { refresh: vi.fn<JobHandler>(async () => undefined) },
       });
 
+      const withoutHandle = runnerWith({ handlers: { refresh: failing(new Error('down')) } });
+
       // Act
       const done = await runner.run([message('m1', job())]);
-      const failed = await runnerWith({
-        handlers: { refresh: failing(new Error('down')) },
-      }).runner.run([{ messageId: 'm2', body: JSON.stringify(job()), receiveCount: 1 }]);
+      const failed = await withoutHandle.runner.run([
+        { messageId: 'm2', body: JSON.stringify(job()), receiveCount: 1 },
+      ]);
 
       // Assess
       expect(done.batchItemFailures).toStrictEqual([]);
       expect(failed.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm2' }]);
       expect(comesBackIn).toStrictEqual([]);
+      expect(withoutHandle.comesBackIn).toStrictEqual([]);
     });
 
-    it('at once, towards the dead-letter queue, when the message is no job the worker runs', async () => {
+    it('like any job when the message is no job this worker runs (a newer kind, mid-deployment)', async () => {
       // Prepare
       const { runner, comesBackIn } = runnerWith({ handlers: { refresh: vi.fn<JobHandler>() } });
 
       // Act
       await runner.run([message('m1', 'payload=%7B'), message('m2', job({ kind: 'isolate' }))]);
+      await runner.run([message('m1', { ...job(), kind: 'format-disk' }, 3)]);
 
       // Assess
       expect(comesBackIn).toStrictEqual([
-        ['receipt-m1-1', 0],
-        ['receipt-m2-1', 0],
+        ['receipt-m1-1', 60],
+        ['receipt-m2-1', 60],
+        ['receipt-m1-3', 0],
       ]);
     });
 
