@@ -58,15 +58,17 @@ export const onFirstUse = <T>(build: () => T): (() => T) => {
   };
 };
 
-/**
- * The work queue (QUEUE_URL): jobs from the Slack path, and card edits queued for later. Its
- * client is built on first use: many requests (help, a new finding) never enqueue.
- */
-export const createWorkQueue = (config: Config): JobQueue => {
+/** The work queue's SQS client, built on first use: many requests (help, a new finding) never enqueue. */
+export const workQueueClient = (): (() => SQSClient) =>
+  onFirstUse(() => withoutSdkLogging(new SQSClient({})));
+
+/** The work queue (QUEUE_URL): jobs from the Slack path, and card edits queued for later. */
+export const createWorkQueue = (
+  config: Config,
+  client: () => SQSClient = workQueueClient()
+): JobQueue => {
   const queueUrl = requireQueueUrl(config);
-  const queue = onFirstUse(
-    () => new SqsJobQueue({ client: withoutSdkLogging(new SQSClient({})), queueUrl })
-  );
+  const queue = onFirstUse(() => new SqsJobQueue({ client: client(), queueUrl }));
   return { enqueue: (job, options) => queue().enqueue(job, options) };
 };
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AwsClientFactory } from '../adapters/aws/AwsClientFactory';
 import { AwsDismissal } from '../adapters/aws/AwsDismissal';
@@ -53,7 +53,7 @@ import {
   createWorkQueue,
   onFirstUse,
   slackTransport,
-  withoutSdkLogging,
+  workQueueClient,
 } from './clients';
 import { createFindingNotifier } from './notifier';
 
@@ -63,15 +63,10 @@ export type WorkerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 /** The work queue's redrive policy: the third delivery is the last (serverless.yml `maxReceiveCount`). */
 export const MAX_RECEIVE_COUNT = 3;
 
-/**
- * Sets when the worker's failed jobs come back, on the work queue (QUEUE_URL). Its client is built
- * on the first failure.
- */
-const createJobRedelivery = (config: Config): JobRedelivery => {
+/** Sets when the worker's failed jobs come back, on the work queue (QUEUE_URL). */
+const createJobRedelivery = (config: Config, client: () => SQSClient): JobRedelivery => {
   const queueUrl = requireQueueUrl(config);
-  const redelivery = onFirstUse(
-    () => new SqsJobRedelivery({ client: withoutSdkLogging(new SQSClient({})), queueUrl })
-  );
+  const redelivery = onFirstUse(() => new SqsJobRedelivery({ client: client(), queueUrl }));
   return {
     redeliverIn: (receiptHandle, seconds) => redelivery().redeliverIn(receiptHandle, seconds),
   };
@@ -125,7 +120,8 @@ export const createWorkerHandler = async (
     timeoutMs: config.slack.timeoutMs,
     fetch: slackTransport(),
   });
-  const queue = createWorkQueue(config);
+  const sqs = workQueueClient();
+  const queue = createWorkQueue(config, sqs);
   const cards = new CardRefresher({
     store,
     slack,
@@ -269,7 +265,7 @@ export const createWorkerHandler = async (
     },
     logger: core,
     maxReceiveCount: MAX_RECEIVE_COUNT,
-    redelivery: createJobRedelivery(config),
+    redelivery: createJobRedelivery(config, sqs),
   });
   return (event) =>
     runner.run(
