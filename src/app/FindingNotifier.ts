@@ -15,7 +15,13 @@ import {
   sameDigestEntry,
   type TokenBudget,
 } from '../ports/FindingStore';
-import { delaySecondsFor, type Job, type JobQueue, SYSTEM_ACTOR } from '../ports/JobQueue';
+import {
+  delaySecondsFor,
+  type Job,
+  type JobQueue,
+  MAX_DELAY_SECONDS,
+  SYSTEM_ACTOR,
+} from '../ports/JobQueue';
 import type { Logger } from '../ports/Logger';
 import type { SlackGateway } from '../ports/SlackGateway';
 import { CardRefresher, findingCardKey, recordSlackFailure } from './CardRefresher';
@@ -165,6 +171,12 @@ export class FindingNotifier {
   readonly #leaseMs: number;
   readonly #newId: () => string;
   readonly #cards: CardRefresher;
+  /**
+   * Per channel, the earliest time (epoch ms) the next post this container queues after a 429 is
+   * tried: one per 1/`postBudget.perSecond` seconds after the last, so that High cards refused
+   * together do not all come back in the same second, where Slack lets one through.
+   */
+  readonly #queuedPostLine = new Map<string, number>();
 
   public constructor(deps: FindingNotifierDeps) {
     this.#deps = deps;
@@ -448,7 +460,7 @@ export class FindingNotifier {
         // A High or Critical finding keeps its own card: the worker posts it when Slack says,
         // under this delivery's lease, and nobody waits on Slack meanwhile.
         if (mustPost) {
-          await this.#queuePost(findingId, holder, sent.retryAfterMs);
+          await this.#queuePost(findingId, record.channel, holder, sent.retryAfterMs);
           return undefined;
         }
         // Within budget, a 429 means Slack's count differs from ours: the finding goes to the
@@ -507,15 +519,27 @@ export class FindingNotifier {
 
   /**
    * Hands the post of a finding's own card that Slack refused with 429 to the worker, for when
-   * Slack says, and extends this delivery's placement lease over the delay and a lease more: the
+   * Slack says (or this container's next turn for the channel, if later: see #queuedPostLine), and
+   * extends this delivery's placement lease over the delay and a lease more: the
    * job takes the lease over and finds the finding still to be placed (versions saved meanwhile
    * leave it to the job, which renders the latest). If the post cannot be queued, the delivery
    * fails (its lease released by #place) and Lambda's retry places the finding.
    */
-  async #queuePost(findingId: string, holder: string, retryAfterMs: number): Promise<void> {
-    const { store, clock, queue, logger } = this.#deps;
+  async #queuePost(
+    findingId: string,
+    channel: string,
+    holder: string,
+    retryAfterMs: number
+  ): Promise<void> {
+    const { store, clock, queue, logger, options } = this.#deps;
     const now = clock.now();
-    const delaySeconds = delaySecondsFor(retryAfterMs);
+    // The line reaches no further than SQS can delay a job.
+    const turn = Math.min(
+      now.getTime() + MAX_DELAY_SECONDS * 1000,
+      Math.max(now.getTime() + retryAfterMs, this.#queuedPostLine.get(channel) ?? 0)
+    );
+    this.#queuedPostLine.set(channel, turn + 1000 / options.postBudget.perSecond);
+    const delaySeconds = delaySecondsFor(turn - now.getTime());
     await queue.enqueue(
       {
         id: `post:${findingId}:${holder}:${now.getTime()}`,

@@ -1163,6 +1163,25 @@ describe('Handler: notify', () => {
       expect(queued).toStrictEqual([]);
     });
 
+    it('spaces the High cards one container queues after 429s a second apart, so they do not all come back at once', async () => {
+      // Prepare
+      await start();
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 3);
+
+      // Act
+      for (const index of [1, 2, 3]) await notify(distinctFinding(index, 8));
+      const delays = queued.map((message) => message.delaySeconds);
+      await drainQueue();
+
+      // Assess
+      expect(delays).toStrictEqual([1, 2, 3]);
+      expect(bot.slack.callsTo('chat.postMessage').map((call) => call.status)).toStrictEqual([
+        429, 429, 429, 200, 200, 200,
+      ]);
+      for (const index of [1, 2, 3])
+        expect(postsShowing(distinctFinding(index).detail.id)).toHaveLength(1);
+    });
+
     it('posts a queued card once when SQS delivers its job twice', async () => {
       // Prepare
       await start();
