@@ -657,7 +657,7 @@ const printStorm = (
     `notify settings: CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds}, SLACK_RETRIES=${options.slackRetries}, posting budget default (1/s, burst 5); every ${options.highEvery || '-'}th finding High. A failed event is re-delivered later, at most ${options.maxAttempts} attempts (Lambda's asynchronous retries).`
   );
   print(
-    `A delivery never waits on Slack for a card: an edit that cannot happen at once (the card was edited less than CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds} s ago, or the workspace's edit budget CARD_EDITS_PER_MINUTE, default 40, is spent) is queued on the work queue with a delay, and so is a High finding's own card that Slack refuses with 429 (for when Retry-After says); ${options.workers} worker instances take those jobs when their delay is over (the SQS stand-in honours DelaySeconds). findings/s counts the deliveries; the catch-up after the last delivery is reported apart, and Slack's limits are checked over both. SLACK_RETRIES=${options.slackRetries} (the product default). Compare other settings with --card-interval / --slack-retries.`
+    `A delivery never waits on Slack for a card: an edit that cannot happen at once (the card was edited less than CARD_UPDATE_INTERVAL_SECONDS=${options.cardIntervalSeconds} s ago, or the workspace's edit budget CARD_EDITS_PER_MINUTE, default 40, is spent) is queued on the work queue with a delay, and so is a High finding's own card or the digest that Slack refuses with 429 (for when Retry-After says, one post per second of the channel's posting budget after the last one the same instance queued); ${options.workers} worker instances take those jobs when their delay is over (the SQS stand-in honours DelaySeconds). findings/s counts the deliveries; the catch-up after the last delivery is reported apart, and Slack's limits are checked over both. SLACK_RETRIES=${options.slackRetries} (the product default). Compare other settings with --card-interval / --slack-retries.`
   );
   const ratioToRaw = storm.deliveriesPerSecond / storm.rawPutItemsPerSecond;
   const posts = storm.cardsPosted + storm.digestsPosted;
@@ -728,6 +728,10 @@ const printStorm = (
       [
         "High findings' card posts queued after a 429 (incl. re-queued by the worker)",
         String(storm.postsQueued),
+      ],
+      [
+        "the digest's posts queued after a 429 (incl. re-queued by the worker)",
+        String(storm.digestPostsQueued),
       ],
       ['queued jobs run by the worker (failed)', `${storm.workerJobs} (${storm.workerFailures})`],
       ['catch-up: last delivery → no queued job left', `${(storm.catchUpMs / 1000).toFixed(1)} s`],

@@ -146,6 +146,8 @@ export interface StormResult {
   editsQueued: number;
   /** Posts of High findings' own cards that Slack refused with 429, queued for when it says. */
   postsQueued: number;
+  /** Posts of the digest that Slack refused with 429, queued for when it says. */
+  digestPostsQueued: number;
   /** Queued jobs (edits and posts) the worker ran. */
   workerJobs: number;
   workerFailures: number;
@@ -489,8 +491,10 @@ export const measureStorm = async (
     }
     const queuedKinds: Record<string, number> = {};
     for (const body of sqs.messages.slice(sentBefore)) {
-      const { kind } = JSON.parse(body) as { kind: string };
-      queuedKinds[kind] = (queuedKinds[kind] ?? 0) + 1;
+      const { kind, args } = JSON.parse(body) as { kind: string; args?: { digestKey?: string } };
+      // A post job names the digest when it posts one, the lease holder when it posts a card.
+      const counted = kind === 'post' && args?.digestKey !== undefined ? 'post-digest' : kind;
+      queuedKinds[counted] = (queuedKinds[counted] ?? 0) + 1;
     }
     const posts = stage.slack.okCallsTo('chat.postMessage');
     const cards = posts.filter((call) => !String(call.body.text).startsWith('Storm digest'));
@@ -544,6 +548,7 @@ export const measureStorm = async (
       outcomes,
       editsQueued: queuedKinds.refresh ?? 0,
       postsQueued: queuedKinds.post ?? 0,
+      digestPostsQueued: queuedKinds['post-digest'] ?? 0,
       workerJobs,
       workerFailures,
       catchUpMs,

@@ -131,16 +131,21 @@ export const receiptEntry = (
   },
 });
 
-/** The arguments of a queued post: the delivery (or run) whose placement lease the job takes over. */
-interface QueuedPostArgs {
-  holder: string;
-}
+/**
+ * The arguments of a queued post: for a finding's own card, the delivery (or run) whose placement
+ * lease the job takes over; for the digest the finding was gathered into, that digest.
+ */
+type QueuedPostArgs = { holder: string } | { digestKey: string };
 
-/** A queued post's finding and arguments; undefined when the job names no finding or holder. */
+/** A queued post's finding and arguments; undefined when the job names no finding, holder or digest. */
 const queuedPostArgs = (job: Job): (QueuedPostArgs & { findingId: string }) | undefined => {
-  const holder = (job.args as Partial<QueuedPostArgs> | undefined)?.holder;
-  return job.findingId !== undefined && typeof holder === 'string'
-    ? { findingId: job.findingId, holder }
+  const args = job.args as { holder?: unknown; digestKey?: unknown } | undefined;
+  if (job.findingId === undefined) return undefined;
+  if (typeof args?.digestKey === 'string') {
+    return { findingId: job.findingId, digestKey: args.digestKey };
+  }
+  return typeof args?.holder === 'string'
+    ? { findingId: job.findingId, holder: args.holder }
     : undefined;
 };
 
@@ -232,11 +237,18 @@ export class FindingNotifier {
    * may have failed before it showed the versions saved meanwhile) is brought up to date instead.
    * One still unplaced under someone else's lease fails the job, so that SQS runs it again once
    * that lease has run out, when the finding is placed or the lease is free (its holder may die).
+   * A digest's post (see #queueDigestPost) brings the digest of the finding it names up to date.
    */
   public async postQueued(job: Job): Promise<void> {
     const { store, clock, options } = this.#deps;
     const args = queuedPostArgs(job);
-    if (args === undefined) throw new Error(`post job ${job.id} names no finding or lease holder`);
+    if (args === undefined) {
+      throw new Error(`post job ${job.id} names no finding, lease holder or digest`);
+    }
+    if ('digestKey' in args) {
+      await this.#postQueuedDigest(args.findingId, args.digestKey);
+      return;
+    }
     const holder = this.#newId();
     const taken = await store.lockPlacement(args.findingId, clock.now(), this.#leaseMs, holder, {
       takeOverFrom: args.holder,
@@ -257,6 +269,25 @@ export class FindingNotifier {
     }
     const { post } = routeFinding(record.finding, options.routing);
     await this.#show(record, post, { fresh: false, holder });
+  }
+
+  /**
+   * Runs a digest's post queued by #queueDigestPost: the digest of the finding the job names is
+   * brought up to date like any placed finding's, which posts it first unless someone has (or is
+   * posting it now, and then shows the latest version once posted). The post lease #queueDigestPost
+   * left ends when the job is due; a job come a little early waits for that end.
+   */
+  async #postQueuedDigest(findingId: string, digestKey: string): Promise<void> {
+    const { store, clock } = this.#deps;
+    const record = await store.getFinding(findingId);
+    const placement = record?.placement;
+    if (record === undefined || placement?.kind !== 'digest' || placement.digestKey !== digestKey) {
+      throw new Error(`finding ${findingId} is not in digest ${digestKey}`);
+    }
+    const card = await store.getCard(digestKey);
+    const heldMs = card?.ts === undefined ? (card?.postLockUntil ?? 0) - clock.now().getTime() : 0;
+    if (heldMs > 0 && heldMs <= LEASE_WAIT_MS) await clock.sleep(heldMs + LEASE_SKEW_MS);
+    await this.#showPlaced(record, placement);
   }
 
   /**
@@ -302,7 +333,7 @@ export class FindingNotifier {
     const findingId = record.finding.id;
     let digestCard: CardState | undefined;
     if (placement.kind === 'digest') {
-      const posting = await this.#ensureDigestPosted(placement.digestKey, gathered);
+      const posting = await this.#ensureDigestPosted(placement.digestKey, findingId, gathered);
       if (posting === 'being-posted') return;
       digestCard = posting;
     }
@@ -531,15 +562,9 @@ export class FindingNotifier {
     holder: string,
     retryAfterMs: number
   ): Promise<void> {
-    const { store, clock, queue, logger, options } = this.#deps;
+    const { store, clock, queue, logger } = this.#deps;
     const now = clock.now();
-    // The line reaches no further than SQS can delay a job.
-    const turn = Math.min(
-      now.getTime() + MAX_DELAY_SECONDS * 1000,
-      Math.max(now.getTime() + retryAfterMs, this.#queuedPostLine.get(channel) ?? 0)
-    );
-    this.#queuedPostLine.set(channel, turn + 1000 / options.postBudget.perSecond);
-    const delaySeconds = delaySecondsFor(turn - now.getTime());
+    const delaySeconds = this.#turnAfter(channel, retryAfterMs, now);
     await queue.enqueue(
       {
         id: `post:${findingId}:${holder}:${now.getTime()}`,
@@ -563,6 +588,57 @@ export class FindingNotifier {
       // Not extended: the lease ran out and someone else took it; the job then finds the finding
       // placed, or fails and is run again later.
       leaseExtended: extended,
+    });
+  }
+
+  /**
+   * The delay (whole seconds) of a post queued now for `channel` after Slack's 429 said to wait
+   * `retryAfterMs`: then, or one posting interval after the last post this container queued for the
+   * channel, whichever is later (see #queuedPostLine).
+   */
+  #turnAfter(channel: string, retryAfterMs: number, now: Date): number {
+    const { options } = this.#deps;
+    // The line reaches no further than SQS can delay a job.
+    const turn = Math.min(
+      now.getTime() + MAX_DELAY_SECONDS * 1000,
+      Math.max(now.getTime() + retryAfterMs, this.#queuedPostLine.get(channel) ?? 0)
+    );
+    this.#queuedPostLine.set(channel, turn + 1000 / options.postBudget.perSecond);
+    return delaySecondsFor(turn - now.getTime());
+  }
+
+  /**
+   * Hands the post of a digest that Slack refused with 429 to the worker: a post job of the finding
+   * this delivery gathered into it, due at this container's turn for the channel (#turnAfter). The
+   * post lease is kept from everyone until then, so the deliveries meanwhile leave the digest to the
+   * job, which posts the latest version. If the job cannot be queued, the delivery fails (the lease
+   * released) and Lambda's retry posts the digest.
+   */
+  async #queueDigestPost(
+    findingId: string,
+    digestKey: string,
+    channel: string,
+    retryAfterMs: number
+  ): Promise<void> {
+    const { store, clock, queue, logger } = this.#deps;
+    const now = clock.now();
+    const delaySeconds = this.#turnAfter(channel, retryAfterMs, now);
+    await queue.enqueue(
+      {
+        id: `post:${findingId}:${digestKey}:${now.getTime()}`,
+        kind: 'post',
+        findingId,
+        requestedBy: SYSTEM_ACTOR,
+        requestedAt: now.toISOString(),
+        args: { digestKey } satisfies QueuedPostArgs,
+      },
+      { delaySeconds }
+    );
+    await store.releaseCardPost(digestKey, { notBefore: now.getTime() + delaySeconds * 1000 });
+    logger.info("Slack refused the digest's post (429): it is queued for when Slack says", {
+      findingId,
+      digestKey,
+      delaySeconds,
     });
   }
 
@@ -623,12 +699,15 @@ export class FindingNotifier {
    * `being-posted` when another delivery holds its post lease and has not posted it yet. That
    * delivery brings the digest up to its latest version once it has posted it (#upToDate goes on
    * to the refresh), and the card was read or written after this delivery's change: the change is
-   * shown without anything more from this delivery.
+   * shown without anything more from this delivery. Never waits on Slack: a post refused with 429
+   * is queued for the worker (#queueDigestPost), and then it is `being-posted` too.
    *
+   * @param findingId - the finding this delivery shows, whose post job a refused post becomes
    * @param seen - the digest's card as just written, instead of reading it
    */
   async #ensureDigestPosted(
     digestKey: string,
+    findingId: string,
     seen?: CardState
   ): Promise<CardState | 'being-posted' | undefined> {
     const { store, clock, slack, renderer } = this.#deps;
@@ -640,9 +719,13 @@ export class FindingNotifier {
     try {
       const digest = await store.getDigest(digestKey);
       if (!digest) return;
-      const { ts } = await slack.postMessage(digest.card.channel, renderer.digestCard(digest));
+      const sent = await slack.tryPostMessage(digest.card.channel, renderer.digestCard(digest));
+      if (!('ts' in sent)) {
+        await this.#queueDigestPost(findingId, digestKey, digest.card.channel, sent.retryAfterMs);
+        return 'being-posted';
+      }
       await store.markPosted(digestKey, {
-        ts,
+        ts: sent.ts,
         renderedVersion: digest.card.version,
         now: clock.now(),
       });

@@ -245,8 +245,11 @@ export interface FindingStore {
   /** Takes the right to post a card that has no `ts` yet. */
   lockCardPost(key: string, now: Date, leaseMs: number): Promise<boolean>;
 
-  /** Gives up a post lease after a failed post. */
-  releaseCardPost(key: string): Promise<void>;
+  /**
+   * Gives up a post lease after a failed post; with `notBefore` (epoch ms), nobody takes it again
+   * before then (Slack refused the post with 429 and said when to try again).
+   */
+  releaseCardPost(key: string, options?: { notBefore?: number }): Promise<void>;
 
   /**
    * Records the posted message and the version it shows, and releases the post lease; for a

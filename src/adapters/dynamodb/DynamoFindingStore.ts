@@ -362,8 +362,18 @@ export class DynamoFindingStore implements FindingStore {
     });
   }
 
-  public async releaseCardPost(key: string): Promise<void> {
-    await this.#update({ Key: { pk: key, sk: STATE }, UpdateExpression: 'REMOVE postLockUntil' });
+  public async releaseCardPost(key: string, options: { notBefore?: number } = {}): Promise<void> {
+    const { notBefore } = options;
+    await this.#update({
+      Key: { pk: key, sk: STATE },
+      ...(notBefore === undefined
+        ? { UpdateExpression: 'REMOVE postLockUntil' }
+        : {
+            // lockCardPost takes a lease whose end is past: this one ends when the post may be tried.
+            UpdateExpression: 'SET postLockUntil = :until',
+            ExpressionAttributeValues: { ':until': notBefore },
+          }),
+    });
   }
 
   public async markPosted(

@@ -428,6 +428,23 @@ describe('Class: DynamoFindingStore', () => {
       expect(await store.getCard(digestKey)).toStrictEqual(released);
     });
 
+    it('keeps a released post lease from everyone until the time it names', async () => {
+      // Prepare
+      const digestKey = `DIGEST#C0SECURITY#${unique('minute')}`;
+      await gather(digestKey, item);
+      await store.lockCardPost(digestKey, NOW, 60_000);
+
+      // Act
+      await store.releaseCardPost(digestKey, { notBefore: NOW.getTime() + 3_000 });
+      const before = await store.lockCardPost(digestKey, new Date(NOW.getTime() + 2_999), 60_000);
+      const after = await store.lockCardPost(digestKey, new Date(NOW.getTime() + 3_001), 60_000);
+
+      // Assess
+      expect(before).toBe(false);
+      expect(after).toBe(true);
+      expect((await store.getCard(digestKey))?.postLockUntil).toBe(NOW.getTime() + 3_001 + 60_000);
+    });
+
     it('tells which of some digests holds a finding’s entry, the last of them when several do', async () => {
       // Prepare
       const [first, second, third] = ['a', 'b', 'c'].map(

@@ -1317,7 +1317,102 @@ describe('Handler: notify', () => {
       });
     });
 
-    it('fails a post job that names no lease holder, for the dead-letter queue', async () => {
+    it("queues the digest's post that Slack refused with 429, and the worker posts it once with every finding gathered meanwhile", async () => {
+      // Prepare: a posting budget of one card, so the findings after the first go to the digest.
+      await start({ SLACK_RETRIES: '3', POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await notify(distinctFinding(1));
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+
+      // Act
+      const refused = await notify(distinctFinding(2));
+      const gatheredMeanwhile = await notify(distinctFinding(3));
+      const postsBeforeTheJob = bot.slack.callsTo('chat.postMessage').map((call) => call.status);
+      const jobs = queued.map((message) => ({
+        kind: JSON.parse(message.body).kind,
+        delaySeconds: message.delaySeconds,
+      }));
+      await drainQueue();
+
+      // Assess
+      // Neither delivery waited out Retry-After or retried: the post was handed to the worker,
+      // and the delivery after it left the digest to the job.
+      expect(refused).toMatchObject({ outcome: 'created', placement: 'digest' });
+      expect(gatheredMeanwhile).toMatchObject({ outcome: 'created', placement: 'digest' });
+      expect(postsBeforeTheJob).toStrictEqual([200, 429]);
+      expect(jobs).toStrictEqual([{ kind: 'post', delaySeconds: 1 }]);
+      const posts = bot.slack.callsTo('chat.postMessage');
+      expect(posts.map((call) => call.status)).toStrictEqual([200, 429, 200]);
+      expect(blocksText(posts[2]?.body ?? {})).toContain('2 findings in one minute');
+      const { record } = await digestEntryOf(distinctFinding(2).detail.id);
+      const digestKey = record?.placement?.kind === 'digest' ? record.placement.digestKey : '';
+      const digestPost = bot.slack.okCallsTo('chat.postMessage')[1]?.response as { ts?: string };
+      expect((await store().getCard(digestKey))?.ts).toBe(digestPost.ts);
+    });
+
+    it('leaves a digest a later delivery posted to that delivery when its queued post runs', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await notify(distinctFinding(1));
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      await notify(distinctFinding(2));
+      const [job] = queued.splice(0);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await notify(distinctFinding(3));
+      const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
+
+      // Act
+      const result = await deliverJob(worker, job?.body ?? '', 'm0');
+
+      // Assess
+      expect(result.batchItemFailures).toStrictEqual([]);
+      expect(bot.slack.callsTo('chat.postMessage').map((call) => call.status)).toStrictEqual([
+        200, 429, 200,
+      ]);
+    });
+
+    it('posts a queued digest when its job comes a little before the post lease left for it ends', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await notify(distinctFinding(1));
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      await notify(distinctFinding(2));
+      const [job] = queued.splice(0);
+      const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
+
+      // Act: at once, not after the job's one-second delay.
+      const result = await deliverJob(worker, job?.body ?? '', 'm0');
+
+      // Assess
+      expect(result.batchItemFailures).toStrictEqual([]);
+      expect(bot.slack.callsTo('chat.postMessage').map((call) => call.status)).toStrictEqual([
+        200, 429, 200,
+      ]);
+    });
+
+    it("queues a queued digest's post again when Slack refuses it again", async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await notify(distinctFinding(1));
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 2);
+      await notify(distinctFinding(2));
+      const [job] = queued.splice(0);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
+
+      // Act
+      const refusedAgain = await deliverJob(worker, job?.body ?? '', 'm0');
+      const requeued = queued.map((message) => JSON.parse(message.body).args);
+      await drainQueue();
+
+      // Assess
+      expect(refusedAgain.batchItemFailures).toStrictEqual([]);
+      expect(requeued).toStrictEqual([{ digestKey: expect.stringMatching(/^DIGEST#/) }]);
+      expect(bot.slack.callsTo('chat.postMessage').map((call) => call.status)).toStrictEqual([
+        200, 429, 429, 200,
+      ]);
+    });
+
+    it('fails a post job that names no lease holder or digest, for the dead-letter queue', async () => {
       // Prepare
       await start();
       await notify(fixture(BRUTE_FORCE));
@@ -1335,7 +1430,7 @@ describe('Handler: notify', () => {
 
       // Assess
       expect(result.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm0' }]);
-      expect(log.everything()).toContain('names no finding or lease holder');
+      expect(log.everything()).toContain('names no finding, lease holder or digest');
     });
 
     it('queues a queued post again when Slack refuses it again', async () => {
