@@ -1105,6 +1105,14 @@ describe('Handler: notify', () => {
       if (job === undefined) throw new Error('no post was queued');
       return job;
     };
+    /**
+     * Waits, if need be, until the wall clock's minute has `ms` left: there is one digest per channel
+     * and minute, and a test that expects one digest must not straddle two minutes.
+     */
+    const clearOfMinuteEnd = async (ms = 5_000): Promise<void> => {
+      const left = 60_000 - (Date.now() % 60_000);
+      if (left < ms) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    };
     /** One SQS delivery of `body` to `worker`, as the `receiveCount`-th receive of `messageId`. */
     const deliverJob = (
       worker: Awaited<ReturnType<typeof createWorkerHandler>>,
@@ -1319,6 +1327,7 @@ describe('Handler: notify', () => {
 
     it("queues the digest's post that Slack refused with 429, and the worker posts it once with every finding gathered meanwhile", async () => {
       // Prepare: a posting budget of one card, so the findings after the first go to the digest.
+      await clearOfMinuteEnd();
       await start({ SLACK_RETRIES: '3', POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
       await notify(distinctFinding(1));
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
@@ -1351,6 +1360,7 @@ describe('Handler: notify', () => {
 
     it('leaves a digest a later delivery posted to that delivery when its queued post runs', async () => {
       // Prepare
+      await clearOfMinuteEnd();
       await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
       await notify(distinctFinding(1));
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
@@ -1372,6 +1382,7 @@ describe('Handler: notify', () => {
 
     it('posts a queued digest when its job comes a little before the post lease left for it ends', async () => {
       // Prepare
+      await clearOfMinuteEnd();
       await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
       await notify(distinctFinding(1));
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
@@ -1391,6 +1402,7 @@ describe('Handler: notify', () => {
 
     it("queues a queued digest's post again when Slack refuses it again", async () => {
       // Prepare
+      await clearOfMinuteEnd();
       await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
       await notify(distinctFinding(1));
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 2);
