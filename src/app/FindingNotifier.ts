@@ -44,8 +44,8 @@ export interface FindingNotifierOptions {
 export interface FindingNotifierDeps {
   store: FindingStore;
   /**
-   * Where card edits that cannot happen now, and posts of High findings' cards that Slack refused
-   * with 429, are queued (the worker makes them later).
+   * Where card edits that cannot happen now, and the posts of High findings' cards and digests
+   * that Slack refused with 429, are queued (the worker makes them later).
    */
   queue: JobQueue;
   slack: SlackGateway;
@@ -80,6 +80,8 @@ export interface FindingDelivery {
  * the failure, as the lease runs out). A lease with longer to go is left to its holder.
  */
 const LEASE_WAIT_MS = 15_000;
+/** Slack's pace for posts in one channel: about one a second, with 429 beyond. */
+const SLACK_POST_INTERVAL_MS = 1_000;
 /** Past the lease's end before asking again, for clock skew between invocations. */
 const LEASE_SKEW_MS = 250;
 /**
@@ -177,9 +179,9 @@ export class FindingNotifier {
   readonly #newId: () => string;
   readonly #cards: CardRefresher;
   /**
-   * Per channel, the earliest time (epoch ms) the next post this container queues after a 429 is
-   * tried: one per 1/`postBudget.perSecond` seconds after the last, so that High cards refused
-   * together do not all come back in the same second, where Slack lets one through.
+   * Per channel, the earliest time (epoch ms) the next post this container queues after a 429 (a
+   * High finding's card, a digest) is due: one second, Slack's pace, after the last, so that posts
+   * refused together do not all come back in the same second, where Slack lets one through.
    */
   readonly #queuedPostLine = new Map<string, number>();
 
@@ -272,10 +274,12 @@ export class FindingNotifier {
   }
 
   /**
-   * Runs a digest's post queued by #queueDigestPost: the digest of the finding the job names is
-   * brought up to date like any placed finding's, which posts it first unless someone has (or is
-   * posting it now, and then shows the latest version once posted). The post lease #queueDigestPost
-   * left ends when the job is due; a job come a little early waits for that end.
+   * Runs a digest's post queued by #queueDigestPost: posts the digest of the finding the job names
+   * unless someone has, then brings it up to date like any placed finding's. The post lease
+   * #queueDigestPost left ends when the job is due; a job come a little early waits for that end.
+   * Refused again, the post is queued again. A digest someone else is posting (under a post lease
+   * that is not about to end) fails the job, so that SQS runs it again once that lease has run
+   * out: its holder may die before it posts.
    */
   async #postQueuedDigest(findingId: string, digestKey: string): Promise<void> {
     const { store, clock } = this.#deps;
@@ -284,9 +288,21 @@ export class FindingNotifier {
     if (record === undefined || placement?.kind !== 'digest' || placement.digestKey !== digestKey) {
       throw new Error(`finding ${findingId} is not in digest ${digestKey}`);
     }
-    const card = await store.getCard(digestKey);
-    const heldMs = card?.ts === undefined ? (card?.postLockUntil ?? 0) - clock.now().getTime() : 0;
+    const held = await store.getCard(digestKey);
+    const heldMs = held?.ts === undefined ? (held?.postLockUntil ?? 0) - clock.now().getTime() : 0;
     if (heldMs > 0 && heldMs <= LEASE_WAIT_MS) await clock.sleep(heldMs + LEASE_SKEW_MS);
+    const posting = await this.#ensureDigestPosted(digestKey, findingId);
+    if (posting === 'queued') return;
+    const card =
+      posting === undefined || posting === 'being-posted'
+        ? await store.getCard(digestKey)
+        : posting;
+    if (card?.ts === undefined) {
+      throw new RetryLaterError(
+        `digest ${digestKey} is being posted under another lease: tried again later`,
+        { retryInMs: (card?.postLockUntil ?? 0) - clock.now().getTime() }
+      );
+    }
     await this.#showPlaced(record, placement);
   }
 
@@ -334,7 +350,7 @@ export class FindingNotifier {
     let digestCard: CardState | undefined;
     if (placement.kind === 'digest') {
       const posting = await this.#ensureDigestPosted(placement.digestKey, findingId, gathered);
-      if (posting === 'being-posted') return;
+      if (posting === 'being-posted' || posting === 'queued') return;
       digestCard = posting;
     }
     const known = await this.#known(record, placement, digestCard);
@@ -549,12 +565,11 @@ export class FindingNotifier {
   }
 
   /**
-   * Hands the post of a finding's own card that Slack refused with 429 to the worker, for when
-   * Slack says (or this container's next turn for the channel, if later: see #queuedPostLine), and
-   * extends this delivery's placement lease over the delay and a lease more: the
-   * job takes the lease over and finds the finding still to be placed (versions saved meanwhile
-   * leave it to the job, which renders the latest). If the post cannot be queued, the delivery
-   * fails (its lease released by #place) and Lambda's retry places the finding.
+   * Hands the post of a finding's own card that Slack refused with 429 to the worker (#enqueuePost)
+   * and extends this delivery's placement lease over the delay and a lease more: the job takes the
+   * lease over and finds the finding still to be placed (versions saved meanwhile leave it to the
+   * job, which renders the latest). If the post cannot be queued, the delivery fails (its lease
+   * released by #place) and Lambda's retry places the finding.
    */
   async #queuePost(
     findingId: string,
@@ -562,20 +577,11 @@ export class FindingNotifier {
     holder: string,
     retryAfterMs: number
   ): Promise<void> {
-    const { store, clock, queue, logger } = this.#deps;
+    const { store, clock, logger } = this.#deps;
     const now = clock.now();
-    const delaySeconds = this.#turnAfter(channel, retryAfterMs, now);
-    await queue.enqueue(
-      {
-        id: `post:${findingId}:${holder}:${now.getTime()}`,
-        kind: 'post',
-        findingId,
-        requestedBy: SYSTEM_ACTOR,
-        requestedAt: now.toISOString(),
-        args: { holder } satisfies QueuedPostArgs,
-      },
-      { delaySeconds }
-    );
+    const delaySeconds = await this.#enqueuePost(findingId, channel, retryAfterMs, now, {
+      holder,
+    });
     const extended = await store.lockPlacement(
       findingId,
       now,
@@ -592,27 +598,11 @@ export class FindingNotifier {
   }
 
   /**
-   * The delay (whole seconds) of a post queued now for `channel` after Slack's 429 said to wait
-   * `retryAfterMs`: then, or one posting interval after the last post this container queued for the
-   * channel, whichever is later (see #queuedPostLine).
-   */
-  #turnAfter(channel: string, retryAfterMs: number, now: Date): number {
-    const { options } = this.#deps;
-    // The line reaches no further than SQS can delay a job.
-    const turn = Math.min(
-      now.getTime() + MAX_DELAY_SECONDS * 1000,
-      Math.max(now.getTime() + retryAfterMs, this.#queuedPostLine.get(channel) ?? 0)
-    );
-    this.#queuedPostLine.set(channel, turn + 1000 / options.postBudget.perSecond);
-    return delaySecondsFor(turn - now.getTime());
-  }
-
-  /**
-   * Hands the post of a digest that Slack refused with 429 to the worker: a post job of the finding
-   * this delivery gathered into it, due at this container's turn for the channel (#turnAfter). The
-   * post lease is kept from everyone until then, so the deliveries meanwhile leave the digest to the
-   * job, which posts the latest version. If the job cannot be queued, the delivery fails (the lease
-   * released) and Lambda's retry posts the digest.
+   * Hands the post of a digest that Slack refused with 429 to the worker (#enqueuePost), as a post
+   * job of the finding this delivery gathered into it, and keeps the digest's post lease from
+   * everyone until the job is due: the deliveries meanwhile leave the digest to the job, which posts
+   * the latest version. If the job cannot be queued, the delivery fails (the lease released) and
+   * Lambda's retry, or the next delivery gathering a finding, posts the digest.
    */
   async #queueDigestPost(
     findingId: string,
@@ -620,26 +610,48 @@ export class FindingNotifier {
     channel: string,
     retryAfterMs: number
   ): Promise<void> {
-    const { store, clock, queue, logger } = this.#deps;
+    const { store, clock, logger } = this.#deps;
     const now = clock.now();
-    const delaySeconds = this.#turnAfter(channel, retryAfterMs, now);
-    await queue.enqueue(
-      {
-        id: `post:${findingId}:${digestKey}:${now.getTime()}`,
-        kind: 'post',
-        findingId,
-        requestedBy: SYSTEM_ACTOR,
-        requestedAt: now.toISOString(),
-        args: { digestKey } satisfies QueuedPostArgs,
-      },
-      { delaySeconds }
-    );
+    const delaySeconds = await this.#enqueuePost(findingId, channel, retryAfterMs, now, {
+      digestKey,
+    });
     await store.releaseCardPost(digestKey, { notBefore: now.getTime() + delaySeconds * 1000 });
     logger.info("Slack refused the digest's post (429): it is queued for when Slack says", {
       findingId,
       digestKey,
       delaySeconds,
     });
+  }
+
+  /**
+   * Queues a post job that Slack's 429 said to try in `retryAfterMs`, due then, or a second after
+   * the last post this container queued for the channel if that is later (#queuedPostLine), and
+   * never later than SQS can delay a job. Returns its delay, in whole seconds.
+   */
+  async #enqueuePost(
+    findingId: string,
+    channel: string,
+    retryAfterMs: number,
+    now: Date,
+    args: QueuedPostArgs
+  ): Promise<number> {
+    const nowMs = now.getTime();
+    const turn = Math.max(nowMs + retryAfterMs, this.#queuedPostLine.get(channel) ?? 0);
+    const delaySeconds = delaySecondsFor(Math.min(turn - nowMs, MAX_DELAY_SECONDS * 1000));
+    await this.#deps.queue.enqueue(
+      {
+        id: `post:${findingId}:${'holder' in args ? args.holder : args.digestKey}:${nowMs}`,
+        kind: 'post',
+        findingId,
+        requestedBy: SYSTEM_ACTOR,
+        requestedAt: now.toISOString(),
+        args,
+      },
+      { delaySeconds }
+    );
+    // From the time the job is due, in whole seconds: the next one is due a full interval later.
+    this.#queuedPostLine.set(channel, nowMs + delaySeconds * 1000 + SLACK_POST_INTERVAL_MS);
+    return delaySeconds;
   }
 
   /**
@@ -700,7 +712,7 @@ export class FindingNotifier {
    * delivery brings the digest up to its latest version once it has posted it (#upToDate goes on
    * to the refresh), and the card was read or written after this delivery's change: the change is
    * shown without anything more from this delivery. Never waits on Slack: a post refused with 429
-   * is queued for the worker (#queueDigestPost), and then it is `being-posted` too.
+   * is queued for the worker (#queueDigestPost), which then shows the change: `queued`.
    *
    * @param findingId - the finding this delivery shows, whose post job a refused post becomes
    * @param seen - the digest's card as just written, instead of reading it
@@ -709,7 +721,7 @@ export class FindingNotifier {
     digestKey: string,
     findingId: string,
     seen?: CardState
-  ): Promise<CardState | 'being-posted' | undefined> {
+  ): Promise<CardState | 'being-posted' | 'queued' | undefined> {
     const { store, clock, slack, renderer } = this.#deps;
     const card = seen ?? (await store.getCard(digestKey));
     if (card?.ts !== undefined) return card;
@@ -722,7 +734,7 @@ export class FindingNotifier {
       const sent = await slack.tryPostMessage(digest.card.channel, renderer.digestCard(digest));
       if (!('ts' in sent)) {
         await this.#queueDigestPost(findingId, digestKey, digest.card.channel, sent.retryAfterMs);
-        return 'being-posted';
+        return 'queued';
       }
       await store.markPosted(digestKey, {
         ts: sent.ts,

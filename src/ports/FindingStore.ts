@@ -82,7 +82,10 @@ export interface CardState {
   lastRenderedAt: number;
   /** When a queued edit of this card is due, epoch ms (see {@link FindingStore.scheduleRefresh}). */
   refreshDueAt?: number;
-  /** While someone is posting the card: when their post lease runs out, epoch ms. */
+  /**
+   * While someone is posting the card: when their post lease runs out, epoch ms; after Slack
+   * refused the post with 429, when the queued post is due (nobody posts it before).
+   */
   postLockUntil?: number;
 }
 

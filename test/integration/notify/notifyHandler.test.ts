@@ -1178,11 +1178,14 @@ describe('Handler: notify', () => {
 
       // Act
       for (const index of [1, 2, 3]) await notify(distinctFinding(index, 8));
-      const delays = queued.map((message) => message.delaySeconds);
+      const due = queued.map((message) => message.visibleAt);
       await drainQueue();
 
-      // Assess
-      expect(delays).toStrictEqual([1, 2, 3]);
+      // Assess: each due a second (Slack's pace in a channel) after the one before.
+      expect(due).toHaveLength(3);
+      for (const [index, at] of due.slice(1).entries()) {
+        expect(at - (due[index] ?? 0)).toBeGreaterThanOrEqual(990);
+      }
       expect(bot.slack.callsTo('chat.postMessage').map((call) => call.status)).toStrictEqual([
         429, 429, 429, 200, 200, 200,
       ]);
@@ -1327,8 +1330,8 @@ describe('Handler: notify', () => {
 
     it("queues the digest's post that Slack refused with 429, and the worker posts it once with every finding gathered meanwhile", async () => {
       // Prepare: a posting budget of one card, so the findings after the first go to the digest.
-      await clearOfMinuteEnd();
       await start({ SLACK_RETRIES: '3', POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await clearOfMinuteEnd();
       await notify(distinctFinding(1));
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
 
@@ -1360,30 +1363,84 @@ describe('Handler: notify', () => {
 
     it('leaves a digest a later delivery posted to that delivery when its queued post runs', async () => {
       // Prepare
-      await clearOfMinuteEnd();
       await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await clearOfMinuteEnd();
       await notify(distinctFinding(1));
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
       await notify(distinctFinding(2));
       const [job] = queued.splice(0);
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       await notify(distinctFinding(3));
+      const postsBeforeTheJob = bot.slack.callsTo('chat.postMessage').map((call) => call.status);
+      const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
+
+      // Act
+      const result = await deliverJob(worker, job?.body ?? '', 'm0');
+
+      // Assess: the later delivery, the lease left for the job over, posted the digest itself.
+      expect(postsBeforeTheJob).toStrictEqual([200, 429, 200]);
+      expect(result.batchItemFailures).toStrictEqual([]);
+      expect(bot.slack.callsTo('chat.postMessage').map((call) => call.status)).toStrictEqual([
+        200, 429, 200,
+      ]);
+      expect(queued).toStrictEqual([]);
+    });
+
+    it('fails a queued digest post while another delivery holds its post lease, so that SQS runs it again when that lease runs out', async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await clearOfMinuteEnd();
+      await notify(distinctFinding(1));
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      await notify(distinctFinding(2));
+      const [job] = queued.splice(0);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const { record } = await digestEntryOf(distinctFinding(2).detail.id);
+      const digestKey = record?.placement?.kind === 'digest' ? record.placement.digestKey : '';
+      // Another delivery is posting the digest (and may die before it does).
+      const otherTook = await store().lockCardPost(digestKey, new Date(), 60_000);
       const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
 
       // Act
       const result = await deliverJob(worker, job?.body ?? '', 'm0');
 
       // Assess
-      expect(result.batchItemFailures).toStrictEqual([]);
+      expect(otherTook).toBe(true);
+      expect(result.batchItemFailures).toStrictEqual([{ itemIdentifier: 'm0' }]);
       expect(bot.slack.callsTo('chat.postMessage').map((call) => call.status)).toStrictEqual([
-        200, 429, 200,
+        200, 429,
       ]);
+      const [[receipt, seconds] = []] = comesBackIn();
+      expect(receipt).toBe('m0-receipt');
+      expect(seconds).toBeGreaterThanOrEqual(60);
+      expect(seconds).toBeLessThanOrEqual(62);
+    });
+
+    it("fails a delivery whose digest's post cannot be queued, and the digest's next delivery posts it", async () => {
+      // Prepare
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await clearOfMinuteEnd();
+      await notify(distinctFinding(1));
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+      sqsDown = true;
+
+      // Act
+      const failure = await notify(distinctFinding(2)).catch((error: unknown) => error);
+      sqsDown = false;
+      const next = await notify(distinctFinding(3));
+
+      // Assess: the post lease was released, not kept for a job that does not exist.
+      expect(failure).toBeInstanceOf(EnqueueError);
+      expect(next).toMatchObject({ outcome: 'created', placement: 'digest' });
+      const posts = bot.slack.callsTo('chat.postMessage');
+      expect(posts.map((call) => call.status)).toStrictEqual([200, 429, 200]);
+      expect(blocksText(posts[2]?.body ?? {})).toContain('2 findings in one minute');
     });
 
     it('posts a queued digest when its job comes a little before the post lease left for it ends', async () => {
       // Prepare
-      await clearOfMinuteEnd();
       await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await clearOfMinuteEnd();
       await notify(distinctFinding(1));
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
       await notify(distinctFinding(2));
@@ -1402,8 +1459,8 @@ describe('Handler: notify', () => {
 
     it("queues a queued digest's post again when Slack refuses it again", async () => {
       // Prepare
-      await clearOfMinuteEnd();
       await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await clearOfMinuteEnd();
       await notify(distinctFinding(1));
       bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 2);
       await notify(distinctFinding(2));
