@@ -733,7 +733,10 @@ const printStorm = (
         "the digest's posts queued after a 429 (incl. re-queued by the worker)",
         String(storm.digestPostsQueued),
       ],
-      ['queued jobs run by the worker (failed)', `${storm.workerJobs} (${storm.workerFailures})`],
+      [
+        'queued jobs run by the worker (failed: SQS would run those again, the stand-in does not)',
+        `${storm.workerJobs} (${storm.workerFailures})`,
+      ],
       ['catch-up: last delivery → no queued job left', `${(storm.catchUpMs / 1000).toFixed(1)} s`],
       [
         'cards and digests behind their latest version afterwards',
