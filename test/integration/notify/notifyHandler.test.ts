@@ -1113,6 +1113,25 @@ describe('Handler: notify', () => {
       const left = 60_000 - (Date.now() % 60_000);
       if (left < ms) await new Promise((resolve) => setTimeout(resolve, left + 50));
     };
+    /**
+     * With a posting budget of one card (the first finding's), gathers a second finding into the
+     * digest while Slack refuses the digest's post `refusals` times with 429 (the later refusals meet
+     * the queued post), and returns the post job notify queued and the digest's key.
+     */
+    const queueDigestPost = async (
+      refusals = 1
+    ): Promise<{ job: QueuedMessage; digestKey: string }> => {
+      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
+      await clearOfMinuteEnd();
+      await notify(distinctFinding(1));
+      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, refusals);
+      await notify(distinctFinding(2));
+      const [job] = queued.splice(0);
+      if (job === undefined) throw new Error('no digest post was queued');
+      const { record } = await digestEntryOf(distinctFinding(2).detail.id);
+      const placement = record?.placement;
+      return { job, digestKey: placement?.kind === 'digest' ? placement.digestKey : '' };
+    };
     /** One SQS delivery of `body` to `worker`, as the `receiveCount`-th receive of `messageId`. */
     const deliverJob = (
       worker: Awaited<ReturnType<typeof createWorkerHandler>>,
@@ -1363,19 +1382,14 @@ describe('Handler: notify', () => {
 
     it('leaves a digest a later delivery posted to that delivery when its queued post runs', async () => {
       // Prepare
-      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
-      await clearOfMinuteEnd();
-      await notify(distinctFinding(1));
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      await notify(distinctFinding(2));
-      const [job] = queued.splice(0);
+      const { job } = await queueDigestPost();
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       await notify(distinctFinding(3));
       const postsBeforeTheJob = bot.slack.callsTo('chat.postMessage').map((call) => call.status);
       const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
 
       // Act
-      const result = await deliverJob(worker, job?.body ?? '', 'm0');
+      const result = await deliverJob(worker, job.body, 'm0');
 
       // Assess: the later delivery, the lease left for the job over, posted the digest itself.
       expect(postsBeforeTheJob).toStrictEqual([200, 429, 200]);
@@ -1388,21 +1402,14 @@ describe('Handler: notify', () => {
 
     it('fails a queued digest post while another delivery holds its post lease, so that SQS runs it again when that lease runs out', async () => {
       // Prepare
-      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
-      await clearOfMinuteEnd();
-      await notify(distinctFinding(1));
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      await notify(distinctFinding(2));
-      const [job] = queued.splice(0);
+      const { job, digestKey } = await queueDigestPost();
       await new Promise((resolve) => setTimeout(resolve, 1_100));
-      const { record } = await digestEntryOf(distinctFinding(2).detail.id);
-      const digestKey = record?.placement?.kind === 'digest' ? record.placement.digestKey : '';
       // Another delivery is posting the digest (and may die before it does).
       const otherTook = await store().lockCardPost(digestKey, new Date(), 60_000);
       const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
 
       // Act
-      const result = await deliverJob(worker, job?.body ?? '', 'm0');
+      const result = await deliverJob(worker, job.body, 'm0');
 
       // Assess
       expect(otherTook).toBe(true);
@@ -1439,16 +1446,11 @@ describe('Handler: notify', () => {
 
     it('posts a queued digest when its job comes a little before the post lease left for it ends', async () => {
       // Prepare
-      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
-      await clearOfMinuteEnd();
-      await notify(distinctFinding(1));
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-      await notify(distinctFinding(2));
-      const [job] = queued.splice(0);
+      const { job } = await queueDigestPost();
       const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
 
       // Act: at once, not after the job's one-second delay.
-      const result = await deliverJob(worker, job?.body ?? '', 'm0');
+      const result = await deliverJob(worker, job.body, 'm0');
 
       // Assess
       expect(result.batchItemFailures).toStrictEqual([]);
@@ -1459,17 +1461,12 @@ describe('Handler: notify', () => {
 
     it("queues a queued digest's post again when Slack refuses it again", async () => {
       // Prepare
-      await start({ POST_BUDGET_BURST: '1', POST_BUDGET_PER_SECOND: '0.001' });
-      await clearOfMinuteEnd();
-      await notify(distinctFinding(1));
-      bot.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 }, 2);
-      await notify(distinctFinding(2));
-      const [job] = queued.splice(0);
+      const { job } = await queueDigestPost(2);
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       const worker = await createWorkerHandler(loadConfig(bot.env), log.logger);
 
       // Act
-      const refusedAgain = await deliverJob(worker, job?.body ?? '', 'm0');
+      const refusedAgain = await deliverJob(worker, job.body, 'm0');
       const requeued = queued.map((message) => JSON.parse(message.body).args);
       await drainQueue();
 
