@@ -9,7 +9,9 @@ import { DynamoFindingStore } from '../../../src/adapters/dynamodb/DynamoFinding
 import { DynamoIsolationStateStore } from '../../../src/adapters/dynamodb/DynamoIsolationStateStore';
 import { WebApiSlackGateway } from '../../../src/adapters/slack/WebApiSlackGateway';
 import { CardRefresher } from '../../../src/app/CardRefresher';
-import { isolationJobs } from '../../../src/app/jobs/isolationJobs';
+import { ISOLATION_LEASE_MS } from '../../../src/app/isolation/IsolationService';
+import { type IsolationEngine, isolationJobs } from '../../../src/app/jobs/isolationJobs';
+import { RetryLaterError } from '../../../src/app/jobs/retry';
 import { createNotifyHandler } from '../../../src/composition/notifyHandler';
 import { createSlackHandler, type SlackHandler } from '../../../src/composition/slackHandler';
 import { createWorkerHandler, type WorkerHandler } from '../../../src/composition/workerHandler';
@@ -578,22 +580,15 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
       expect(account.ec2.eni(WEB_ENI).groups).toStrictEqual(WEB_GROUPS);
     });
 
-    it('says on the card when a job gives up and goes to the dead-letter queue', async () => {
-      // Prepare: the worker died while isolating (a Lambda timeout skips every catch).
-      await start();
-      await tap('isolate');
-      const job = parseJob(queued.splice(0)[0] ?? '');
-      await store().transitionAction(BRUTE_FORCE, 'isolation', {
-        from: ['requested'],
-        to: { status: 'in-progress', at: new Date().toISOString(), by: job.requestedBy },
-      });
+    /** The isolation jobs on this test's table and Slack server, with `engine` doing the isolating. */
+    const isolationJobsWith = (engine: IsolationEngine) => {
       const slackGateway = new WebApiSlackGateway(
         new WebClient(TEST_BOT_TOKEN, {
           slackApiUrl: bot.slack.apiUrl,
           retryConfig: { retries: 0 },
         })
       );
-      const jobs = isolationJobs({
+      return isolationJobs({
         store: store(),
         cards: new CardRefresher({
           store: store(),
@@ -604,13 +599,45 @@ describe('Actions: Slack buttons through the queue to the worker', () => {
           intervalMs: 0,
         }),
         slack: slackGateway,
-        engine: {
-          isolate: () => Promise.reject(new Error('unused')),
-          release: () => Promise.reject(new Error('unused')),
-        },
+        engine,
         render: { isolation: renderIsolationReport, release: renderReleaseReport },
         clock: systemClock,
         logger: silentLogger,
+      });
+    };
+
+    it('tries again a whole lease later when another run holds the isolation lease and its end is unknown', async () => {
+      // Prepare: another run has just taken the lease (it took it over, or created the record).
+      await start();
+      await tap('isolate');
+      const job = parseJob(queued.splice(0)[0] ?? '');
+      const jobs = isolationJobsWith({
+        isolate: async () => ({ kind: 'in-progress', findingId: BRUTE_FORCE, instanceId: 'i-0' }),
+        release: () => Promise.reject(new Error('unused')),
+      });
+
+      // Act
+      const failure = await jobs
+        .isolate(job, { receiveCount: 1, final: false })
+        .catch((error: unknown) => error);
+
+      // Assess
+      expect(failure).toBeInstanceOf(RetryLaterError);
+      expect((failure as RetryLaterError).retryInMs).toBe(ISOLATION_LEASE_MS);
+    });
+
+    it('says on the card when a job gives up and goes to the dead-letter queue', async () => {
+      // Prepare: the worker died while isolating (a Lambda timeout skips every catch).
+      await start();
+      await tap('isolate');
+      const job = parseJob(queued.splice(0)[0] ?? '');
+      await store().transitionAction(BRUTE_FORCE, 'isolation', {
+        from: ['requested'],
+        to: { status: 'in-progress', at: new Date().toISOString(), by: job.requestedBy },
+      });
+      const jobs = isolationJobsWith({
+        isolate: () => Promise.reject(new Error('unused')),
+        release: () => Promise.reject(new Error('unused')),
       });
 
       // Act
