@@ -33,9 +33,9 @@ export interface JobRunnerDeps {
 
 /**
  * Runs a batch of queued jobs independently and reports the failed ones, so SQS redelivers only
- * those (partial batch failures), each when `retryDelaySeconds` says. A job failing on its
- * last delivery is handed to `onGiveUp` first, so the card can say the job went to the dead-letter
- * queue, and goes there at once; so does a message that is no job, which fails every delivery.
+ * those (partial batch failures), each when `retryDelaySeconds` says (a message that is no job
+ * too). A job failing on its last delivery is handed to `onGiveUp` first, so the card can say the
+ * job went to the dead-letter queue, and goes there at once.
  */
 export class JobRunner {
   readonly #deps: JobRunnerDeps;
@@ -68,16 +68,13 @@ export class JobRunner {
         messageId: message.messageId,
         reason: (error as Error).message,
       });
-      await this.#redeliverIn(message, final ? 0 : retryDelaySeconds(error, message.receiveCount));
+      await this.#redeliverIn(message, this.#comesBackIn(message, error));
       return false;
     }
     const handler = handlers[job.kind];
     if (!handler) {
       logger.error('no handler for this job kind', { jobId: job.id, kind: job.kind });
-      await this.#redeliverIn(
-        message,
-        final ? 0 : retryDelaySeconds(undefined, message.receiveCount)
-      );
+      await this.#redeliverIn(message, this.#comesBackIn(message, undefined));
       return false;
     }
     try {
@@ -85,7 +82,7 @@ export class JobRunner {
       logger.info('job done', { jobId: job.id, kind: job.kind, findingId: job.findingId });
       return true;
     } catch (error) {
-      const retryInSeconds = final ? 0 : retryDelaySeconds(error, message.receiveCount);
+      const retryInSeconds = this.#comesBackIn(message, error);
       logger.error('job failed', {
         jobId: job.id,
         kind: job.kind,
@@ -106,6 +103,13 @@ export class JobRunner {
       await this.#redeliverIn(message, retryInSeconds);
       return false;
     }
+  }
+
+  /** Seconds until SQS delivers a failed message again: 0 after its last delivery (see below). */
+  #comesBackIn(message: QueuedMessage, error: unknown): number {
+    return message.receiveCount >= this.#deps.maxReceiveCount
+      ? 0
+      : retryDelaySeconds(error, message.receiveCount);
   }
 
   /**
