@@ -15,13 +15,7 @@ import {
   sameDigestEntry,
   type TokenBudget,
 } from '../ports/FindingStore';
-import {
-  delaySecondsFor,
-  type Job,
-  type JobQueue,
-  MAX_DELAY_SECONDS,
-  SYSTEM_ACTOR,
-} from '../ports/JobQueue';
+import { delaySecondsFor, type Job, type JobQueue, SYSTEM_ACTOR } from '../ports/JobQueue';
 import type { Logger } from '../ports/Logger';
 import type { SlackGateway } from '../ports/SlackGateway';
 import { CardRefresher, findingCardKey, recordSlackFailure } from './CardRefresher';
@@ -290,8 +284,10 @@ export class FindingNotifier {
     }
     const held = await store.getCard(digestKey);
     const heldMs = held?.ts === undefined ? (held?.postLockUntil ?? 0) - clock.now().getTime() : 0;
-    if (heldMs > 0 && heldMs <= LEASE_WAIT_MS) await clock.sleep(heldMs + LEASE_SKEW_MS);
-    const posting = await this.#ensureDigestPosted(digestKey, findingId);
+    const waited = heldMs > 0 && heldMs <= LEASE_WAIT_MS;
+    if (waited) await clock.sleep(heldMs + LEASE_SKEW_MS);
+    // The card as just read, unless this run waited: it is read again then.
+    const posting = await this.#ensureDigestPosted(digestKey, findingId, waited ? undefined : held);
     if (posting === 'queued') return;
     const card =
       posting === undefined || posting === 'being-posted'
@@ -637,7 +633,7 @@ export class FindingNotifier {
   ): Promise<number> {
     const nowMs = now.getTime();
     const turn = Math.max(nowMs + retryAfterMs, this.#queuedPostLine.get(channel) ?? 0);
-    const delaySeconds = delaySecondsFor(Math.min(turn - nowMs, MAX_DELAY_SECONDS * 1000));
+    const delaySeconds = delaySecondsFor(turn - nowMs);
     await this.#deps.queue.enqueue(
       {
         id: `post:${findingId}:${'holder' in args ? args.holder : args.digestKey}:${nowMs}`,
