@@ -613,6 +613,29 @@ const stormCpuRows = (storm: StormResult): string[][] => {
 };
 
 /**
+ * The floor's rate per DynamoDB request, scaled to the requests a storm delivery makes: what the
+ * storm would reach if each of its requests cost what one of the floor's does and nothing else
+ * (Slack, routing, the workers) cost anything. An estimate, printed so that a run shows how much of
+ * the gap to the target is the number of requests rather than the work around them.
+ */
+const floorScaledRows = (storm: StormResult, ratioToRaw: number): [string, string][] => {
+  const requests = Object.values(storm.dynamoRequests.notify ?? {}).reduce(
+    (sum, count) => sum + count,
+    0
+  );
+  if (requests === 0 || storm.deliveries === 0) return [];
+  const perDelivery = requests / storm.deliveries;
+  const scaledRatio =
+    (storm.floor.savesAndAuditsPerSecond * (2 / perDelivery)) / storm.floor.rawPutItemsPerSecond;
+  return [
+    [
+      `floor per request, at the storm's ${perDelivery.toFixed(2)} requests per delivery (estimate)`,
+      `${scaledRatio.toFixed(3)}× its baseline (the storm's ratio is ${((100 * ratioToRaw) / scaledRatio).toFixed(0)} % of this)`,
+    ],
+  ];
+};
+
+/**
  * The storm's first publications and its re-publications apart: each kind's share of the notify
  * instances' time, and the rate that time gives it (all instances on that kind alone, under the
  * storm's contention), as a ratio to the raw write rate.
@@ -693,6 +716,7 @@ const printStorm = (
           `${perSecond.toFixed(0)}/s = ${floorRatio.toFixed(3)}× its baseline (the storm's ratio is ${((100 * ratioToRaw) / floorRatio).toFixed(0)} % of this)`,
         ];
       }),
+      ...floorScaledRows(storm, ratioToRaw),
       [
         'one delivery (notify invocation) median / p99',
         `${ms(storm.deliveryMs.median)} / ${ms(storm.deliveryMs.p99)}`,
