@@ -1,16 +1,17 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ACCOUNT_ID, CHANNEL_ID, type RoutingRule } from './config';
 import { ConfigError } from './domain/errors';
 import { SEVERITY_BANDS, type SeverityBand } from './domain/Finding';
+import './events/zodMessages';
 
-const routingRuleSchema = z
-  .object({
-    channel: z.string().regex(CHANNEL_ID, 'a Slack channel id such as C0123ABCD'),
-    minSeverity: z.enum(SEVERITY_BANDS as [SeverityBand, ...SeverityBand[]]).optional(),
-    typePrefix: z.string().min(1).optional(),
-    accounts: z.array(z.string().regex(ACCOUNT_ID, 'a 12-digit account id')).min(1).optional(),
-  })
-  .strict();
+const routingRuleSchema = z.strictObject({
+  channel: z.string().check(z.regex(CHANNEL_ID, 'a Slack channel id such as C0123ABCD')),
+  minSeverity: z.optional(z.enum(SEVERITY_BANDS as [SeverityBand, ...SeverityBand[]])),
+  typePrefix: z.optional(z.string().check(z.minLength(1))),
+  accounts: z.optional(
+    z.array(z.string().check(z.regex(ACCOUNT_ID, 'a 12-digit account id'))).check(z.minLength(1))
+  ),
+});
 
 /**
  * Validates ROUTING_RULES (`Config.routingRulesJson`): notify calls it when it starts, so a

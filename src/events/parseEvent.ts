@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { InvalidEventError } from '../domain/errors';
 import type {
   AccessKeyResource,
@@ -139,7 +139,7 @@ const skipped = (envelope: EventEnvelope, reason: string): ParsedEvent => ({
 // Validation
 // ---------------------------------------------------------------------------------------------
 
-const validate = <S extends z.ZodType>(
+const validate = <S extends z.ZodMiniType>(
   schema: S,
   value: unknown,
   basePath: readonly PropertyKey[]

@@ -1,6 +1,7 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { InvalidEventError } from '../domain/errors';
 import type { Job, JobKind } from '../ports/JobQueue';
+import './zodMessages';
 
 const KINDS = [
   'refresh',
@@ -18,24 +19,25 @@ const KINDS = [
   'suppression-delete',
 ] as const satisfies readonly JobKind[];
 
+/** A string of `min` to `max` characters. */
+const bounded = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+const upTo = (max: number) => z.optional(z.string().check(z.maxLength(max)));
+
 const jobSchema = z.object({
-  id: z.string().min(1).max(512),
+  id: bounded(1, 512),
   kind: z.enum(KINDS),
-  findingId: z.string().min(1).max(512).optional(),
-  requestedBy: z.object({ userId: z.string().min(1).max(64), userName: z.string().max(200) }),
-  requestedAt: z.string().min(1).max(64),
-  reply: z
-    .object({
-      channel: z.string().max(64).optional(),
-      threadTs: z.string().max(64).optional(),
-      responseUrl: z
-        .url({ protocol: /^https?$/ })
-        .max(2048)
-        .optional(),
-      share: z.boolean().optional(),
+  findingId: z.optional(bounded(1, 512)),
+  requestedBy: z.object({ userId: bounded(1, 64), userName: z.string().check(z.maxLength(200)) }),
+  requestedAt: bounded(1, 64),
+  reply: z.optional(
+    z.object({
+      channel: upTo(64),
+      threadTs: upTo(64),
+      responseUrl: z.optional(z.url({ protocol: /^https?$/ }).check(z.maxLength(2048))),
+      share: z.optional(z.boolean()),
     })
-    .optional(),
-  args: z.record(z.string(), z.unknown()).optional(),
+  ),
+  args: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /** Validates a queued job message (the worker's edge). */

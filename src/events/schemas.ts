@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zodMessages';
 
 /**
  * Edge schemas for the events the bot accepts from EventBridge: the envelope, the GuardDuty
@@ -39,37 +40,53 @@ export const capString = (value: string): string => {
 };
 
 /** Any string, kept verbatim but capped. */
-const text = z.string().transform(capString);
+const text = z.pipe(z.string(), z.transform(capString));
 /** A string that must not be empty. */
-const nonEmptyText = z.string().min(1, 'expected a non-empty string').transform(capString);
+const nonEmptyText = z.pipe(
+  z.string().check(z.minLength(1, 'expected a non-empty string')),
+  z.transform(capString)
+);
 /** An identifier: never truncated (two long ids must not collide), so bounded instead. */
 const identifier = z
   .string()
-  .min(1, 'expected a non-empty string')
-  .max(512, 'expected at most 512 characters');
+  .check(
+    z.minLength(1, 'expected a non-empty string'),
+    z.maxLength(512, 'expected at most 512 characters')
+  );
 const isoDateTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time' });
-const accountId = z.string().regex(ACCOUNT_ID_PATTERN, 'expected a 12-digit AWS account id');
-const region = z.string().regex(REGION_PATTERN, 'expected an AWS Region name');
-const partition = z.string().regex(PARTITION_PATTERN, 'expected an AWS partition name');
-const port = z.number().int('expected an integer port').min(0).max(65535);
-const count = z.number().int('expected an integer').min(0, 'expected a non-negative integer');
-const instanceId = z.string().regex(INSTANCE_ID_PATTERN, 'expected an EC2 instance id (i-…)');
+const accountId = z
+  .string()
+  .check(z.regex(ACCOUNT_ID_PATTERN, 'expected a 12-digit AWS account id'));
+const region = z.string().check(z.regex(REGION_PATTERN, 'expected an AWS Region name'));
+const partition = z.string().check(z.regex(PARTITION_PATTERN, 'expected an AWS partition name'));
+const port = z.number().check(z.int('expected an integer port'), z.gte(0), z.lte(65535));
+const count = z
+  .number()
+  .check(z.int('expected an integer'), z.gte(0, 'expected a non-negative integer'));
+const instanceId = z
+  .string()
+  .check(z.regex(INSTANCE_ID_PATTERN, 'expected an EC2 instance id (i-…)'));
 const networkInterfaceId = z
   .string()
-  .regex(NETWORK_INTERFACE_ID_PATTERN, 'expected a network interface id (eni-…)');
+  .check(z.regex(NETWORK_INTERFACE_ID_PATTERN, 'expected a network interface id (eni-…)'));
 const securityGroupId = z
   .string()
-  .regex(SECURITY_GROUP_ID_PATTERN, 'expected a security group id (sg-…)');
-const detectorId = z.string().regex(DETECTOR_ID_PATTERN, 'expected a GuardDuty detector id');
+  .check(z.regex(SECURITY_GROUP_ID_PATTERN, 'expected a security group id (sg-…)'));
+const detectorId = z
+  .string()
+  .check(z.regex(DETECTOR_ID_PATTERN, 'expected a GuardDuty detector id'));
 /** GuardDuty documents `asn` as a string; ASFF carries a number. */
 const asn = z.union([text, z.number()]);
 
 /** Optional field, strict when present: `null`/absent become `undefined`, a wrong type is an error. */
-export const maybe = <T extends z.ZodType>(schema: T) =>
-  schema.nullish().transform((value) => value ?? undefined);
+export const maybe = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.nullish(schema),
+    z.transform((value: z.output<T> | null | undefined) => value ?? undefined)
+  );
 
 /** Optional display-only field: anything that does not match becomes `undefined`. */
-export const soft = <T extends z.ZodType>(schema: T) => maybe(schema).catch(undefined);
+export const soft = <T extends z.ZodMiniType>(schema: T) => z.catch(maybe(schema), undefined);
 
 // ---------------------------------------------------------------------------------------------
 // EventBridge envelope
@@ -83,7 +100,7 @@ export const eventEnvelopeSchema = z.object({
   time: isoDateTime,
   account: soft(text),
   region: soft(text),
-  detail: z.unknown().optional(),
+  detail: z.optional(z.unknown()),
 });
 
 /** A validated EventBridge envelope. */
@@ -299,8 +316,7 @@ export const guardDutyDetailSchema = z.object({
   type: nonEmptyText,
   severity: z
     .number()
-    .min(0, 'expected a number from 0 to 10')
-    .max(10, 'expected a number from 0 to 10'),
+    .check(z.gte(0, 'expected a number from 0 to 10'), z.lte(10, 'expected a number from 0 to 10')),
   accountId,
   region,
   partition: maybe(partition),
@@ -338,7 +354,7 @@ export type GuardDutyRemoteIpDetails = z.output<typeof remoteIpDetailsSchema>;
 const buildSecurityHubSchemas = () => {
   /** `detail` of a "Security Hub Findings - Imported" event: the findings are validated one by one. */
   const securityHubDetailSchema = z.object({
-    findings: z.array(z.unknown()).length(1, 'expected exactly one finding'),
+    findings: z.array(z.unknown()).check(z.length(1, 'expected exactly one finding')),
   });
 
   /**
@@ -444,7 +460,9 @@ const buildSecurityHubSchemas = () => {
   /** One ASFF finding, as carried in `detail.findings[0]`. */
   const asffFindingSchema = z.object({
     Id: identifier,
-    ProductArn: z.string().regex(PRODUCT_ARN_PATTERN, 'expected a Security Hub product ARN'),
+    ProductArn: z
+      .string()
+      .check(z.regex(PRODUCT_ARN_PATTERN, 'expected a Security Hub product ARN')),
     ProductName: maybe(text),
     AwsAccountId: accountId,
     Region: maybe(region),
@@ -459,7 +477,7 @@ const buildSecurityHubSchemas = () => {
     Severity: maybe(
       z.object({
         Product: maybe(z.number()),
-        Normalized: maybe(z.number().min(0).max(100)),
+        Normalized: maybe(z.number().check(z.gte(0), z.lte(100))),
         Label: maybe(text),
       })
     ),
@@ -468,7 +486,7 @@ const buildSecurityHubSchemas = () => {
     Sample: soft(z.boolean()),
     Network: maybe(asffNetworkSchema),
     Action: maybe(asffActionSchema),
-    Resources: z.array(asffResourceSchema).min(1, 'expected at least one resource'),
+    Resources: z.array(asffResourceSchema).check(z.minLength(1, 'expected at least one resource')),
   });
 
   return {

@@ -132,6 +132,16 @@ describe('Function: loadConfig', () => {
     ['CARD_EDITS_PER_MINUTE', { CARD_EDITS_PER_MINUTE: '0' }, 'at least 1'],
     ['ROUTING_RULES', { ROUTING_RULES: '{not json' }, 'not valid JSON'],
     ['ROUTING_RULES', { ROUTING_RULES: '[{"channel":"general"}]' }, 'channel'],
+    [
+      'ROUTING_RULES',
+      { ROUTING_RULES: '[{"channel":"C0HIGH","minSeverity":"Severe"}]' },
+      'rule 0.minSeverity: Invalid option: expected one of "Low"|"Medium"|"High"|"Critical"',
+    ],
+    [
+      'ROUTING_RULES',
+      { ROUTING_RULES: '[{"channel":"C0HIGH","severity":"High"}]' },
+      'rule 0: Unrecognized key: "severity"',
+    ],
     ['ALLOWED_CHANNELS', { ALLOWED_CHANNELS: 'C0OK,#nope' }, 'channel ids'],
     ['SKIP_SECURITYHUB_GUARDDUTY', { SKIP_SECURITYHUB_GUARDDUTY: 'maybe' }, 'true or false'],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'DEBUG, INFO'],
