@@ -21,6 +21,7 @@ const KINDS = [
 
 /** A string of `min` to `max` characters. */
 const bounded = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+/** An optional string of at most `max` characters. */
 const upTo = (max: number) => z.optional(z.string().check(z.maxLength(max)));
 
 const jobSchema = z.object({

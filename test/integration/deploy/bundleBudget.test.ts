@@ -51,6 +51,34 @@ describe('Deployment: bundle budget', () => {
     }
   );
 
+  it.each([
+    ['notify', ['en.js']],
+    ['worker', ['en.js']],
+    ['slack', []],
+  ])("bundles zod/mini, never zod's full API, into the %s bundle", async (name, locales) => {
+    // Act
+    const result = await build(
+      buildOptionsFor(productionSettings(), `handlers/${name}.ts`, '/virtual/out', {
+        write: false,
+        metafile: true,
+      })
+    );
+
+    // Assess: the full API attaches every method to every schema (src/events/zodMessages.ts).
+    // The files esbuild read include every locale; the bundle keeps the ones with bytes in it.
+    const zod = Object.values(result.metafile?.outputs ?? {})
+      .flatMap((output) => Object.entries(output.inputs))
+      .filter(
+        ([input, { bytesInOutput }]) => input.includes('node_modules/zod/') && bytesInOutput > 0
+      )
+      .map(([input]) => input);
+    expect(zod.filter((input) => input.includes('/classic/'))).toStrictEqual([]);
+    expect(
+      zod.filter((input) => input.includes('/locales/')).map((input) => input.split('/').pop())
+    ).toStrictEqual(locales);
+    expect(zod.some((input) => input.includes('/mini/'))).toBe(name !== 'slack');
+  });
+
   it('keeps the slack bundle within its budget', async () => {
     // Prepare
     const settings = productionSettings();
