@@ -6,7 +6,7 @@
  * How the slack budget was set (2026-11-23, esbuild 0.28.2, @slack/bolt 5.1.0): the production
  * build of handlers/slack.ts (settings read from serverless.yml: Bolt's unused receivers and the
  * OAuth install flow they run, @slack/oauth and jsonwebtoken, aliased to a stub; zod left to
- * notify, which alone validates the routing rules) measured 705,979 bytes, down from 2,619,110
+ * notify and the worker, which validate the events, jobs and routing rules) measured 705,979 bytes, down from 2,619,110
  * before those changes; the budget is that plus about 5 % headroom, rounded, so the gain cannot
  * silently erode (e.g. a new import that pulls Express or zod back in fails this test).
  * Lowered the same day: the SDK's default credential chain replaced by the part a function uses

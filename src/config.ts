@@ -43,9 +43,9 @@ export interface Config {
   /** Where findings go when no routing rule matches. */
   defaultChannel: string;
   /**
-   * ROUTING_RULES as given (a JSON list of {@link RoutingRule}). Only notify routes findings: it
-   * validates the rules when it starts ({@link parseRoutingRules}), so the other functions do not
-   * load the validation library for a setting they never use.
+   * ROUTING_RULES as given (a JSON list of {@link RoutingRule}). notify, and the worker that posts
+   * the cards notify queued, validate the rules when they start ({@link parseRoutingRules}); the
+   * slack function never routes, so it does not load the validation library.
    */
   routingRulesJson?: string;
   /** Findings below this band are recorded but not posted. @default 'Low' (post everything) */
