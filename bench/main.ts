@@ -581,6 +581,10 @@ const printAck = (ack: AckResult, targets: Target[], results: Record<string, unk
   results.ack = ack;
 };
 
+/** The DynamoDB requests the storm's notify instances made, all kinds together. */
+const notifyRequests = (storm: StormResult): number =>
+  Object.values(storm.dynamoRequests.notify ?? {}).reduce((sum, count) => sum + count, 0);
+
 /**
  * Where the storm's CPU goes: per baseline PutItem and per delivery, in this process and in
  * DynamoDB Local (the two share the machine's cores). The ratio to the raw write rate is about the
@@ -596,10 +600,7 @@ const stormCpuRows = (storm: StormResult): string[][] => {
         value === undefined ? '-' : `${((100 * value) / spent.wallMs).toFixed(0)} %`
       )
       .join(' / ');
-  const requests = Object.values(storm.dynamoRequests.notify ?? {}).reduce(
-    (sum, count) => sum + count,
-    0
-  );
+  const requests = notifyRequests(storm);
   return [
     [
       'CPU per baseline PutItem: storm process / DynamoDB Local',
@@ -614,22 +615,20 @@ const stormCpuRows = (storm: StormResult): string[][] => {
 
 /**
  * The floor's rate per DynamoDB request, scaled to the requests a storm delivery makes: what the
- * storm would reach if each of its requests cost what one of the floor's does and nothing else
- * (Slack, routing, the workers) cost anything. An estimate, printed so that a run shows how much of
- * the gap to the target is the number of requests rather than the work around them.
+ * storm would reach if each of its requests cost what the floor's two do on average (the save and
+ * the audit entry, with the event's parse shared between them) and nothing else (Slack, routing,
+ * the workers) cost anything. An estimate, printed so that a run shows how much of the gap to the
+ * target is the number of requests rather than the work around them.
  */
 const floorScaledRows = (storm: StormResult, ratioToRaw: number): [string, string][] => {
-  const requests = Object.values(storm.dynamoRequests.notify ?? {}).reduce(
-    (sum, count) => sum + count,
-    0
-  );
+  const requests = notifyRequests(storm);
   if (requests === 0 || storm.deliveries === 0) return [];
   const perDelivery = requests / storm.deliveries;
   const scaledRatio =
     (storm.floor.savesAndAuditsPerSecond * (2 / perDelivery)) / storm.floor.rawPutItemsPerSecond;
   return [
     [
-      `floor per request, at the storm's ${perDelivery.toFixed(2)} requests per delivery (estimate)`,
+      `floor: per request, at the storm's ${perDelivery.toFixed(2)} requests per delivery (estimate)`,
       `${scaledRatio.toFixed(3)}× its baseline (the storm's ratio is ${((100 * ratioToRaw) / scaledRatio).toFixed(0)} % of this)`,
     ],
   ];
