@@ -55,8 +55,8 @@ export class JobRunner {
   }
 
   async #runOne(message: QueuedMessage): Promise<boolean> {
-    const { logger, handlers, maxReceiveCount } = this.#deps;
-    const final = message.receiveCount >= maxReceiveCount;
+    const { logger, handlers } = this.#deps;
+    const final = this.#isLast(message);
     let job: Job;
     try {
       job = parseJob(message.body);
@@ -105,11 +105,14 @@ export class JobRunner {
     }
   }
 
+  /** Whether this is the message's last delivery (the queue's maxReceiveCount). */
+  #isLast(message: QueuedMessage): boolean {
+    return message.receiveCount >= this.#deps.maxReceiveCount;
+  }
+
   /** Seconds until SQS delivers a failed message again: 0 after its last delivery (see below). */
   #comesBackIn(message: QueuedMessage, error: unknown): number {
-    return message.receiveCount >= this.#deps.maxReceiveCount
-      ? 0
-      : retryDelaySeconds(error, message.receiveCount);
+    return this.#isLast(message) ? 0 : retryDelaySeconds(error, message.receiveCount);
   }
 
   /**
